@@ -1,0 +1,40 @@
+-- Background work is enqueued from SQL, inside the transaction that causes it, so a job exists
+-- exactly when its cause committed.
+
+-- security definer: visitors may cause jobs (through triggers and functions) but must not reach
+-- the graphile_worker schema themselves.
+create or replace function app_private.add_job(
+  task_identifier text,
+  payload json default '{}',
+  run_at timestamptz default null,
+  job_key text default null,
+  max_attempts integer default null
+) returns void
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform graphile_worker.add_job(
+    identifier => task_identifier,
+    payload => payload,
+    run_at => run_at,
+    job_key => job_key,
+    max_attempts => max_attempts
+  );
+end;
+$$;
+comment on function app_private.add_job(text, json, timestamptz, text, integer) is
+  E'Enqueues a graphile-worker job atomically with the calling transaction.';
+
+create or replace function app_private.tg__add_job() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  -- TG_ARGV[0] names the task; the payload carries the row's id.
+  perform app_private.add_job(TG_ARGV[0], json_build_object('id', coalesce(NEW.id, OLD.id)));
+  return coalesce(NEW, OLD);
+end;
+$$;
+comment on function app_private.tg__add_job() is
+  E'Trigger function: enqueues the task named by the trigger''s first argument with the row''s id.';

@@ -1,0 +1,60 @@
+// The whole product in one process: notification hub, worker and HTTP server over one database.
+// `npm start` runs it; tests start it in-process against their own database.
+import type { Runner } from "graphile-worker";
+import { makeAuthenticate } from "./auth/authenticate.ts";
+import { createKysely } from "./db/kysely.ts";
+import { NotificationHub } from "./notifications/hub.ts";
+import { startServer } from "./server/app.ts";
+import { createMetrics } from "./server/metrics.ts";
+import { startWorker } from "./worker.ts";
+
+export interface AppOptions {
+  ownerUrl: string;
+  authenticatorUrl: string;
+  jwtSecret: string;
+  host: string;
+  port: number;
+}
+
+export interface RunningApp {
+  url: string;
+  runner: Runner;
+  hub: NotificationHub;
+  /** Graceful: stop accepting, finish requests, finish jobs, release every connection. */
+  stop(): Promise<void>;
+}
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
+  const db = createKysely(options.ownerUrl);
+  const hub = new NotificationHub(options.ownerUrl);
+  await hub.connect();
+  const metrics = createMetrics();
+  const runner = await startWorker(options.ownerUrl);
+  metrics.observeWorker(runner);
+  let workerRunning = true;
+  runner.promise.finally(() => (workerRunning = false)).catch(() => {});
+
+  const server = await startServer({
+    host: options.host,
+    port: options.port,
+    ownerUrl: options.ownerUrl,
+    authenticatorUrl: options.authenticatorUrl,
+    db,
+    hub,
+    metrics,
+    authenticate: makeAuthenticate(db, options.jwtSecret),
+    workerRunning: () => workerRunning,
+  });
+
+  return {
+    url: server.url,
+    runner,
+    hub,
+    async stop() {
+      await server.close();
+      await runner.stop();
+      await hub.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Tokens: HS256 JWTs whose claims name the user and whether they are an admin.
+import { errors, jwtVerify, SignJWT } from "jose";
+
+export interface Claims {
+  /** The user's id. */
+  sub: string;
+  is_admin: boolean;
+}
+
+/** A token the API refuses, with the reason a client can act on; answered with HTTP 401. */
+export class TokenError extends Error {}
+
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+export async function signToken(claims: Claims, secret: string, expiresIn: string): Promise<string> {
+  return new SignJWT({ is_admin: claims.is_admin })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(key(secret));
+}
+
+export async function verifyToken(token: string, secret: string): Promise<Claims> {
+  try {
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: ["HS256"] });
+    if (typeof payload.sub !== "string") throw new TokenError("token has no subject (sub) naming a user");
+    return { sub: payload.sub, is_admin: payload.is_admin === true };
+  } catch (error) {
+    if (error instanceof TokenError) throw error;
+    if (error instanceof errors.JWTExpired) {
+      throw new TokenError(`token expired at ${new Date(Number(error.payload.exp) * 1000).toISOString()}`);
+    }
+    if (error instanceof errors.JWSSignatureVerificationFailed) {
+      throw new TokenError("token signature is invalid: it was not signed with this server's secret");
+    }
+    throw new TokenError(`token is malformed: ${(error as Error).message}`);
+  }
+}

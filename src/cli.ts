@@ -1,0 +1,55 @@
+// The project's command line: `node src/cli.ts <command>` (npm scripts wrap each command).
+// First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
+import "./config.ts";
+import { Command } from "commander";
+import { issueToken } from "./auth/issue-token.ts";
+import { openDatabase } from "./db/database.ts";
+import { createKysely } from "./db/kysely.ts";
+import { migrate } from "./db/migrate.ts";
+
+const program = new Command("campaign-engine").description("Postgres-native campaign backend");
+
+program
+  .command("migrate")
+  .description("apply migrations/, graphile-worker's schema and sql/ to the database")
+  .action(async () => {
+    const database = await openDatabase();
+    try {
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      console.log("database is up to date");
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command("token")
+  .description("create the user if needed and print a bearer token for them (last line)")
+  .argument("<email>", "the user's email address")
+  .option("--admin", "make the user an admin", false)
+  .action(async (email: string, options: { admin: boolean }) => {
+    const database = await openDatabase();
+    const db = createKysely(database.ownerUrl, 1);
+    try {
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      console.log(await issueToken(db, email, { admin: options.admin, secret: database.secrets.jwtSecret }));
+    } finally {
+      await db.destroy();
+      await database.close();
+    }
+  });
+
+program
+  .command("url")
+  .description("print the owner connection string (for psql)")
+  .action(async () => {
+    const database = await openDatabase();
+    console.log(database.ownerUrl);
+    if (database.embedded) console.error("(the embedded cluster stays up only while `npm start` runs)");
+    await database.close();
+  });
+
+await program.parseAsync().catch((error: Error) => {
+  console.error(`error: ${error.message}`);
+  process.exitCode = 1;
+});

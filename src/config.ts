@@ -1,0 +1,37 @@
+// Every setting the product reads from the environment, in one place. The README's
+// configuration table documents each of them; every default works on a laptop.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function integer(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export const config = {
+  /** Owner or superuser connection; unset means "start an embedded PostgreSQL under dataDir". */
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: path.resolve(projectRoot, process.env.DATA_DIR || ".data"),
+  host: process.env.HOST || "127.0.0.1",
+  port: integer("PORT", 3000),
+  /** HS256 secret; when unset, one is generated and kept in dataDir/secrets.json. */
+  jwtSecret: process.env.JWT_SECRET || undefined,
+  /** Lifetime of tokens printed by `npm run token`. */
+  jwtExpiresIn: process.env.JWT_EXPIRES_IN || "12h",
+  /** Password of the login role the API connects as; generated like the JWT secret when unset. */
+  authenticatorPassword: process.env.AUTHENTICATOR_PASSWORD || undefined,
+  workerConcurrency: integer("WORKER_CONCURRENCY", 2),
+  /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
+  shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
+  graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",
+} as const;
+
+// PostGraphile reads GRAPHILE_ENV itself and warns when it is missing.
+process.env.GRAPHILE_ENV = config.graphileEnv;

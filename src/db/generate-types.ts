@@ -1,0 +1,30 @@
+// `npm run db:types` regenerates src/db/types.ts from the migrated schema with kysely-codegen;
+// `--verify` only checks that the committed file still matches (the test suite runs that).
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { projectRoot } from "../config.ts";
+
+export const typesFile = path.join(projectRoot, "src", "db", "types.ts");
+
+/** Runs kysely-codegen against `ownerUrl`; rejects when `verify` is set and the file is stale. */
+export async function generateTypes(ownerUrl: string, { verify = false } = {}): Promise<string> {
+  const bin = path.join(projectRoot, "node_modules", ".bin", "kysely-codegen");
+  const args = ["--dialect", "postgres", "--url", ownerUrl, "--out-file", typesFile];
+  args.push("--include-pattern", "{app_public,app_hidden,app_private,ops}.*");
+  if (verify) args.push("--verify");
+  const { stdout, stderr } = await promisify(execFile)(bin, args, { cwd: projectRoot });
+  return stdout + stderr;
+}
+
+if (import.meta.main) {
+  const { openDatabase } = await import("./database.ts");
+  const { migrate } = await import("./migrate.ts");
+  const database = await openDatabase();
+  try {
+    await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+    process.stdout.write(await generateTypes(database.ownerUrl, { verify: process.argv.includes("--verify") }));
+  } finally {
+    await database.close();
+  }
+}

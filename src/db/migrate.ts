@@ -1,0 +1,66 @@
+// `npm run migrate`: brings a database up to date, idempotently.
+//   1. graphile-migrate applies the committed history in migrations/ (tables and data);
+//   2. graphile-worker installs or upgrades its own schema;
+//   3. every file in sql/ (functions, triggers, views, policies, grants) is re-applied in name order,
+//      in one transaction, so a reader finds each function in exactly one file.
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
+import { runMigrations as installWorkerSchema } from "graphile-worker";
+import pg from "pg";
+import { projectRoot } from "../config.ts";
+import { AUTHENTICATOR_ROLE } from "./roles.ts";
+
+const migrationsFolder = path.join(projectRoot, "migrations");
+const sqlFolder = path.join(projectRoot, "sql");
+// Any constant works; it only has to be the same for every process migrating this database.
+const SQL_FOLDER_LOCK = 7_262_006;
+
+// graphile-migrate's own logging is noisy for a start-up path; keep warnings and errors.
+const quietLogger = new Logger(() => (level, message) => {
+  if (level === "error" || level === "warning") console.error(message);
+});
+
+function migrateSettings(ownerUrl: string) {
+  return { connectionString: ownerUrl, migrationsFolder, logger: quietLogger };
+}
+
+async function applySqlFolder(ownerUrl: string, authenticatorPassword: string): Promise<string[]> {
+  const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
+    for (const file of files) {
+      try {
+        await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
+      } catch (error) {
+        throw new Error(`sql/${file}: ${(error as Error).message}`);
+      }
+    }
+    await client.query(`alter role ${AUTHENTICATOR_ROLE} password ${client.escapeLiteral(authenticatorPassword)}`);
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    await client.end();
+  }
+  return files;
+}
+
+export async function migrate(ownerUrl: string, authenticatorPassword: string): Promise<void> {
+  await runCommittedMigrations(migrateSettings(ownerUrl));
+  await installWorkerSchema({ connectionString: ownerUrl });
+  await applySqlFolder(ownerUrl, authenticatorPassword);
+}
+
+/** Committed migrations not yet applied to the database (empty when it is current). */
+export async function pendingMigrations(client: { query(text: string): Promise<{ rows: { filename: string }[] }> }) {
+  const committed = (await readdir(path.join(migrationsFolder, "committed"))).filter((name) => name.endsWith(".sql"));
+  const { rows } = await client.query("select filename from graphile_migrate.migrations");
+  const applied = new Set(rows.map((row) => row.filename));
+  // graphile-migrate records "000001.sql" for "000001-foundation.sql".
+  return committed.filter((name) => !applied.has(`${name.split(/[-.]/)[0]}.sql`));
+}

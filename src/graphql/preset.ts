@@ -1,0 +1,54 @@
+// The PostGraphile preset: the Amber preset over app_public, websockets for subscriptions, and
+// the request's JWT claims turned into the visitor role's settings.
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makePgService } from "postgraphile/adaptors/pg";
+import type { GrafastSubscriber } from "postgraphile/grafast";
+// Type-only imports that declare the koav3 and ws members of Grafast.RequestContext.
+import type {} from "postgraphile/grafserv/koa/v3";
+import type {} from "postgraphile/grafserv/node";
+import { VISITOR_ROLE } from "../db/roles.ts";
+import type { Claims } from "../auth/jwt.ts";
+import { CampaignEventsPlugin } from "./campaign-events.ts";
+
+export interface PresetOptions {
+  authenticatorUrl: string;
+  ownerUrl: string;
+  pgSubscriber: GrafastSubscriber<Record<string, string>>;
+  /** Verifies the credentials of a request (HTTP header or websocket connection params). */
+  authenticate(authorization: string | undefined): Promise<Claims | null>;
+}
+
+/** The settings every statement of a GraphQL request runs with. */
+export function pgSettingsFor(claims: Claims | null): Record<string, string> {
+  return {
+    role: VISITOR_ROLE,
+    "jwt.claims.user_id": claims?.sub ?? "",
+    "jwt.claims.is_admin": String(claims?.is_admin ?? false),
+  };
+}
+
+export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  return {
+    extends: [PostGraphileAmberPreset],
+    plugins: [CampaignEventsPlugin],
+    pgServices: [
+      makePgService({
+        connectionString: options.authenticatorUrl,
+        superuserConnectionString: options.ownerUrl,
+        schemas: ["app_public"],
+        pgSubscriber: options.pgSubscriber as never,
+      }),
+    ],
+    grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true },
+    grafast: {
+      async context(requestContext) {
+        // HTTP requests were authenticated by the Koa middleware; websockets present their token
+        // in the connection params of graphql-ws.
+        const claims: Claims | null =
+          requestContext.koav3?.ctx.state.claims ??
+          (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
+        return { pgSettings: pgSettingsFor(claims) };
+      },
+    },
+  };
+}

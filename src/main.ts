@@ -1,0 +1,45 @@
+// `npm start`: migrate, then run the API and the worker in one process until SIGINT/SIGTERM.
+// First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
+import { config } from "./config.ts";
+import { mkdir } from "node:fs/promises";
+import { startApp } from "./app.ts";
+import { openDatabase } from "./db/database.ts";
+import { migrate } from "./db/migrate.ts";
+import { onShutdownSignal } from "./shutdown.ts";
+import { claimDataDir } from "./single-instance.ts";
+
+async function main() {
+  await mkdir(config.dataDir, { recursive: true });
+  const releaseDataDir = config.databaseUrl ? async () => {} : await claimDataDir(config.dataDir);
+  const database = await openDatabase({ ownsCluster: true });
+  try {
+    await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+    const app = await startApp({
+      ownerUrl: database.ownerUrl,
+      authenticatorUrl: database.authenticatorUrl,
+      jwtSecret: database.secrets.jwtSecret,
+      host: config.host,
+      port: config.port,
+    });
+    console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
+    console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
+    console.log(`  GraphiQL  ${app.url}/graphiql`);
+    console.log(`  health    ${app.url}/health`);
+    console.log(`  metrics   ${app.url}/metrics`);
+    console.log(`  token     npm run token -- you@example.com [--admin]`);
+    onShutdownSignal(async () => {
+      await app.stop();
+      await database.close();
+      await releaseDataDir();
+    });
+  } catch (error) {
+    await database.close();
+    await releaseDataDir();
+    throw error;
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+});

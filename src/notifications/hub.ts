@@ -1,0 +1,117 @@
+// One LISTEN connection per process (pg-listen), shared by everything that wants NOTIFY events:
+// GraphQL subscriptions (this class is a Grafast subscriber), server-sent events, tests.
+//
+// pg-listen re-LISTENs after a lost connection, but only forever if retryTimeout is Infinity.
+// Notifications sent while the connection was down are gone (Postgres never replays them), so
+// after a reconnect every open channel receives a `{"event":"resync"}` message: the cue to
+// re-read a snapshot. Listen first, then read the snapshot, then apply events.
+import { type EventEmitter, on } from "node:events";
+import type { GrafastSubscriber } from "postgraphile/grafast";
+import pgListen from "pg-listen";
+
+/** The JSON text of one NOTIFY payload. */
+export type Payload = string;
+
+export const RESYNC_PAYLOAD: Payload = JSON.stringify({ event: "resync" });
+
+const backoff = (attempt: number) => Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+
+export class NotificationHub implements GrafastSubscriber<Record<string, Payload>> {
+  private readonly listener;
+  /** Open LISTENs: how many consumers each channel has, and the LISTEN they all wait for. */
+  private readonly listeners = new Map<string, { count: number; ready: Promise<unknown> }>();
+  private hasConnected = false;
+  /** pg-listen emits each notification under its channel's name. */
+  private readonly channels: EventEmitter;
+
+  constructor(connectionString: string) {
+    this.listener = pgListen.default(
+      { connectionString },
+      { retryTimeout: Infinity, retryInterval: backoff, parse: (text: string) => text },
+    );
+    this.channels = this.listener.notifications as unknown as EventEmitter;
+    this.channels.setMaxListeners(0);
+    this.listener.events.on("error", (error) => console.error(`notifications: ${error.message}`));
+    this.listener.events.on("connected", () => {
+      if (this.hasConnected) {
+        for (const channel of this.listeners.keys()) this.channels.emit(channel, RESYNC_PAYLOAD);
+      }
+      this.hasConnected = true;
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.listener.connect();
+  }
+
+  /** Calls `handler` with every payload on `channel` until the returned function is called. */
+  async listen(channel: string, handler: (payload: Payload) => void): Promise<() => Promise<void>> {
+    this.channels.on(channel, handler);
+    await this.keep(channel);
+    return async () => {
+      this.channels.off(channel, handler);
+      await this.drop(channel);
+    };
+  }
+
+  /** Grafast's subscriber interface: resolves once LISTEN is in place, so no event is missed after. */
+  async subscribe(topic: string): Promise<AsyncIterableIterator<Payload>> {
+    const abort = new AbortController();
+    const events = on(this.channels, topic, { signal: abort.signal });
+    await this.keep(topic);
+    let released = false;
+    const finish = async () => {
+      if (released) return;
+      released = true;
+      abort.abort();
+      await this.drop(topic);
+    };
+    const iterator: AsyncIterableIterator<Payload> = {
+      [Symbol.asyncIterator]: () => iterator,
+      async next() {
+        try {
+          const result = await events.next();
+          return result.done ? result : { done: false, value: result.value[0] as Payload };
+        } catch (error) {
+          if (abort.signal.aborted) return { done: true, value: undefined };
+          throw error;
+        }
+      },
+      async return() {
+        await finish();
+        return { done: true, value: undefined };
+      },
+      async throw(error?: unknown) {
+        await finish();
+        throw error;
+      },
+    };
+    return iterator;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.listener.close();
+  }
+
+  private async keep(channel: string): Promise<void> {
+    const open = this.listeners.get(channel);
+    if (open) {
+      open.count += 1;
+      await open.ready;
+      return;
+    }
+    const ready = Promise.resolve(this.listener.listenTo(channel));
+    this.listeners.set(channel, { count: 1, ready });
+    await ready;
+  }
+
+  private async drop(channel: string): Promise<void> {
+    const open = this.listeners.get(channel);
+    if (!open) return;
+    open.count -= 1;
+    if (open.count > 0) return;
+    this.listeners.delete(channel);
+    await this.listener.unlisten(channel)?.catch(() => {});
+  }
+}

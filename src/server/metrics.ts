@@ -1,0 +1,51 @@
+// Prometheus metrics (GET /metrics): process defaults, HTTP requests and graphile-worker jobs.
+import type { Middleware } from "koa";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { Runner } from "graphile-worker";
+
+export function createMetrics() {
+  // One registry per server, so several servers in one process (tests) do not collide.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time to answer HTTP requests, by method and route",
+    labelNames: ["method", "route"],
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: "worker_jobs_total",
+    help: "graphile-worker jobs finished in this process, by task and outcome",
+    labelNames: ["task", "outcome"],
+    registers: [registry],
+  });
+
+  // Known routes only, so a scan of random URLs cannot blow up the label set.
+  const routeOf = (path: string) =>
+    ["/graphql", "/graphql/stream", "/graphiql", "/health", "/metrics"].includes(path) ? path : "other";
+
+  const middleware: Middleware = async (ctx, next) => {
+    const stop = httpDuration.startTimer({ method: ctx.method, route: routeOf(ctx.path) });
+    try {
+      await next();
+    } finally {
+      stop();
+      httpRequests.inc({ method: ctx.method, route: routeOf(ctx.path), status: String(ctx.status) });
+    }
+  };
+
+  function observeWorker(runner: Runner) {
+    runner.events.on("job:success", ({ job }) => jobs.inc({ task: job.task_identifier, outcome: "success" }));
+    runner.events.on("job:error", ({ job }) => jobs.inc({ task: job.task_identifier, outcome: "error" }));
+  }
+
+  return { registry, middleware, observeWorker };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
