@@ -7,6 +7,9 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
 import { runMigrations as installWorkerSchema } from "graphile-worker";
+// graphile-migrate keeps its pool open for a moment after use and exits the process if one of
+// those idle connections errors (a database dropped or restarted then); we end it right away.
+import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
 import pg from "pg";
 import { projectRoot } from "../config.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
@@ -51,7 +54,11 @@ async function applySqlFolder(ownerUrl: string, authenticatorPassword: string): 
 }
 
 export async function migrate(ownerUrl: string, authenticatorPassword: string): Promise<void> {
-  await runCommittedMigrations(migrateSettings(ownerUrl));
+  try {
+    await runCommittedMigrations(migrateSettings(ownerUrl));
+  } finally {
+    releaseMigratePools();
+  }
   await installWorkerSchema({ connectionString: ownerUrl });
   await applySqlFolder(ownerUrl, authenticatorPassword);
 }

@@ -2,7 +2,7 @@
 // see the campaign. Visibility is checked at subscribe time by selecting the campaign as the
 // visitor (row-level security decides), and each event re-reads the campaign the same way.
 import { jsonParse } from "postgraphile/@dataplan/json";
-import { context, lambda, listen } from "postgraphile/grafast";
+import { context, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 
 export const CampaignEventsPlugin = extendSchema((build) => {
@@ -44,7 +44,7 @@ export const CampaignEventsPlugin = extendSchema((build) => {
             subscribePlan(_$root, fieldArgs) {
               const $visible = campaigns.get({ id: fieldArgs.getRaw("campaignId") });
               const $topic = lambda($visible.get("id"), (id: string | null) => {
-                if (!id) throw new Error("campaign not found, or you may not see it");
+                if (!id) throw new SafeError("campaign not found, or you may not see it");
                 return `campaign:${id}`;
               });
               return listen(context().get("pgSubscriber"), $topic, jsonParse);

@@ -27,18 +27,21 @@ export function pgSettingsFor(claims: Claims | null): Record<string, string> {
   };
 }
 
-export function makePreset(options: PresetOptions): GraphileConfig.Preset {
-  return {
+/**
+ * The preset, and `releasePools` to call after `pgl.release()`: PostGraphile does not end the
+ * pools that makePgService opened, and an idle connection would keep the process alive.
+ */
+export function makePreset(options: PresetOptions): { preset: GraphileConfig.Preset; releasePools(): Promise<void> } {
+  const pgService = makePgService({
+    connectionString: options.authenticatorUrl,
+    superuserConnectionString: options.ownerUrl,
+    schemas: ["app_public"],
+    pgSubscriber: options.pgSubscriber as never,
+  });
+  const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
     plugins: [CampaignEventsPlugin],
-    pgServices: [
-      makePgService({
-        connectionString: options.authenticatorUrl,
-        superuserConnectionString: options.ownerUrl,
-        schemas: ["app_public"],
-        pgSubscriber: options.pgSubscriber as never,
-      }),
-    ],
+    pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true },
     grafast: {
       async context(requestContext) {
@@ -51,4 +54,5 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       },
     },
   };
+  return { preset, releasePools: async () => void (await pgService.release?.()) };
 }

@@ -45,14 +45,13 @@ function authenticateGraphQL(authenticate: Authenticate): Koa.Middleware {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const pgl = postgraphile(
-    makePreset({
-      authenticatorUrl: options.authenticatorUrl,
-      ownerUrl: options.ownerUrl,
-      pgSubscriber: options.hub,
-      authenticate: options.authenticate,
-    }),
-  );
+  const { preset, releasePools } = makePreset({
+    authenticatorUrl: options.authenticatorUrl,
+    ownerUrl: options.ownerUrl,
+    pgSubscriber: options.hub,
+    authenticate: options.authenticate,
+  });
+  const pgl = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
 
   const app = new Koa();
@@ -91,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const socket of upgraded) socket.destroy();
       await closed;
       await pgl.release();
+      await releasePools();
     },
   };
 }

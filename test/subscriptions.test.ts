@@ -1,0 +1,83 @@
+// GraphQL subscriptions over websockets, fed by NOTIFY from a statement-level trigger: an event
+// arrives once an UPDATE commits, never for one that rolls back, and only for those who may see
+// the campaign.
+import pg from "pg";
+import { beforeAll, describe, expect, test } from "vitest";
+import { tokenFor, useTestApp } from "./support/app.ts";
+import { useTestDatabase } from "./support/database.ts";
+import { subscribe } from "./support/subscribe.ts";
+import { waitFor } from "./support/wait.ts";
+
+const database = useTestDatabase("subscriptions");
+const server = useTestApp(database);
+
+const CAMPAIGN_EVENTS = `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaignId campaign { name } } }`;
+interface Event {
+  campaignEvents: { event: string; campaignId: string; campaign: { name: string } | null };
+}
+
+let ownerToken: string, strangerToken: string, campaignId: string;
+
+beforeAll(async () => {
+  ownerToken = await tokenFor(database, "owner@example.com");
+  strangerToken = await tokenFor(database, "stranger@example.com");
+  const [row] = await database.query<{ id: string }>(
+    `insert into app_public.campaigns (user_id, name) select id, 'Opening night' from app_public.users where email = 'owner@example.com' returning id`,
+  );
+  campaignId = row!.id;
+});
+
+async function rename(name: string, { commit }: { commit: boolean }) {
+  const client = new pg.Client({ connectionString: database.ownerUrl });
+  await client.connect();
+  try {
+    await client.query("begin");
+    await client.query("update app_public.campaigns set name = $1 where id = $2", [name, campaignId]);
+    await client.query(commit ? "commit" : "rollback");
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("campaignEvents", () => {
+  test("delivers campaign_updated after a committed UPDATE and nothing for a rolled-back one", async () => {
+    const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, ownerToken);
+    try {
+      // The subscription is live once a committed change comes through; then let stragglers land.
+      let attempt = 0;
+      await waitFor(
+        async () => (await rename(`warm-up ${++attempt}`, { commit: true }), subscription.events.length),
+        (count) => count > 0,
+      );
+      await sleep(300);
+      const baseline = subscription.events.length;
+
+      await rename("never happened", { commit: false });
+      await rename("Closing night", { commit: true });
+      await waitFor(async () => subscription.events.at(-1)?.campaignEvents.campaign?.name, (name) => name === "Closing night");
+      await sleep(300);
+
+      expect(subscription.errors).toEqual([]);
+      expect(subscription.events.slice(baseline)).toEqual([
+        { campaignEvents: { event: "campaign_updated", campaignId, campaign: { name: "Closing night" } } },
+      ]);
+    } finally {
+      await subscription.stop();
+    }
+  });
+
+  test("refuses a user who may not see the campaign", async () => {
+    const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, strangerToken);
+    try {
+      await waitFor(async () => subscription.errors.length, (count) => count > 0);
+      expect(String((subscription.errors[0] as Error).message)).toMatch(/campaign not found, or you may not see it/);
+      await rename("Seen by nobody else", { commit: true });
+      await sleep(300);
+      expect(subscription.events).toEqual([]);
+    } finally {
+      await subscription.stop();
+    }
+  });
+});

@@ -1,0 +1,35 @@
+// A graphql-ws client over a real websocket, collecting what a subscription delivers.
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+export interface Subscription<T> {
+  events: T[];
+  errors: unknown[];
+  stop(): Promise<void>;
+}
+
+export function subscribe<T = any>(url: string, query: string, variables: Record<string, unknown>, token?: string): Subscription<T> {
+  const client = createClient({
+    url: `${url.replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+  });
+  const subscription: Subscription<T> = {
+    events: [],
+    errors: [],
+    async stop() {
+      unsubscribe();
+      await client.dispose();
+    },
+  };
+  const unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => (result.errors ? subscription.errors.push(...result.errors) : subscription.events.push(result.data as T)),
+      error: (error) => subscription.errors.push(error),
+      complete: () => {},
+    },
+  );
+  return subscription;
+}
