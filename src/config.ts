@@ -27,7 +27,6 @@ export const config = {
   jwtExpiresIn: process.env.JWT_EXPIRES_IN || "12h",
   /** Password of the login role the API connects as; generated like the JWT secret when unset. */
   authenticatorPassword: process.env.AUTHENTICATOR_PASSWORD || undefined,
-  workerConcurrency: integer("WORKER_CONCURRENCY", 2),
   /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
   shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
   graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",
