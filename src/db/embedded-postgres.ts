@@ -27,17 +27,25 @@ async function binaries(): Promise<Binaries> {
   return import(fromEmbeddedPostgres.resolve(platformPackage));
 }
 
-/** PostgreSQL refuses to run as root: as root, run its programs as the `postgres` system user. */
+/**
+ * PostgreSQL refuses to run as root: as root, run its programs as the `postgres` system user,
+ * creating that user first on a machine that has none.
+ */
 async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  try {
+  const ids = async () => {
     const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  };
+  try {
+    return await ids();
   } catch {
-    throw new Error(
-      "running as root, but there is no `postgres` system user to run the embedded PostgreSQL as; " +
-        "create one (useradd --system postgres) or set DATABASE_URL",
-    );
+    try {
+      await run("useradd", ["--system", "--user-group", "--no-create-home", "postgres"]);
+      return await ids();
+    } catch (error) {
+      throw new Error(`running as root, there is no \`postgres\` system user, and creating one failed: ${(error as Error).message}`);
+    }
   }
 }
 
