@@ -3,15 +3,7 @@
 // process is gone) is taken over.
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { isAlive } from "./process-alive.ts";
 
 export async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
   const file = path.join(dataDir, "server.pid");
