@@ -1,0 +1,11 @@
+-- Content rows get their timestamps from the database, like every other table.
+do $$
+declare
+  v_table text;
+begin
+  foreach v_table in array app_private.content_tables() loop
+    execute format('create or replace trigger _100_timestamps before insert or update on app_public.%I
+                      for each row execute function app_private.tg__timestamps()', v_table);
+  end loop;
+end
+$$;

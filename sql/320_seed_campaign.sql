@@ -1,0 +1,108 @@
+-- Seeding: a new campaign gets a copy of every content row of the master template, in one
+-- transaction, with one INSERT … SELECT per table. Images are shared, never copied.
+--
+-- The id of a copy is derived from (target campaign, source row): copy_id(target, source). Every
+-- reference is remapped with the same expression, so prerequisites, factions, junctures,
+-- equipped weapons and join rows point at the copy's own rows without joining on names (names
+-- repeat: two schticks called "Fortune" in different categories).
+
+create or replace function app_private.copy_id(target_campaign_id uuid, source_id uuid) returns uuid
+  language sql immutable strict parallel safe
+  as $$ select md5(target_campaign_id::text || ':' || source_id::text)::uuid $$;
+comment on function app_private.copy_id(uuid, uuid) is
+  E'The id of the copy of row source_id in campaign target_campaign_id (null for null).';
+
+create or replace function app_private.seed_campaign(target_campaign_id uuid) returns app_public.campaigns
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_started timestamptz := clock_timestamp();
+  v_template uuid;
+  v_target app_public.campaigns;
+begin
+  select id into v_template from app_public.campaigns where is_master_template;
+  if v_template is null then
+    raise exception 'there is no master template campaign to seed from'
+      using errcode = 'CE101', hint = 'Load it with: npm run template:load';
+  end if;
+
+  select * into v_target from app_public.campaigns where id = target_campaign_id for update;
+  if not found then
+    raise exception 'campaign % does not exist', target_campaign_id using errcode = 'CE102';
+  end if;
+  if v_target.is_master_template then
+    raise exception 'campaign % is the master template; it cannot be seeded from itself', target_campaign_id
+      using errcode = 'CE103';
+  end if;
+  if v_target.seeded_at is not null then
+    raise exception 'campaign % is already seeded (at %)', target_campaign_id, v_target.seeded_at
+      using errcode = 'CE104', hint = 'A campaign is seeded once, when it is created.';
+  end if;
+
+  insert into app_public.factions (id, campaign_id, name, description, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description, image_id, active
+  from app_public.factions where campaign_id = v_template;
+
+  insert into app_public.junctures (id, campaign_id, name, description, faction_id, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description,
+         app_private.copy_id(target_campaign_id, faction_id), image_id, active
+  from app_public.junctures where campaign_id = v_template;
+
+  insert into app_public.schticks (id, campaign_id, name, description, category, path, color, bonus, archetypes,
+                                   prerequisite_id, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description, category, path, color,
+         bonus, archetypes, app_private.copy_id(target_campaign_id, prerequisite_id), image_id, active
+  from app_public.schticks where campaign_id = v_template;
+
+  insert into app_public.weapons (id, campaign_id, name, description, damage, concealment, reload_value, juncture,
+                                  mook_bonus, category, kachunk, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description, damage, concealment,
+         reload_value, juncture, mook_bonus, category, kachunk, image_id, active
+  from app_public.weapons where campaign_id = v_template;
+
+  insert into app_public.characters (id, campaign_id, name, action_values, skills, description, faction_id,
+                                     juncture_id, is_template, equipped_weapon_id, color, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, action_values, skills, description,
+         app_private.copy_id(target_campaign_id, faction_id), app_private.copy_id(target_campaign_id, juncture_id),
+         is_template, app_private.copy_id(target_campaign_id, equipped_weapon_id), color, image_id, active
+  from app_public.characters where campaign_id = v_template;
+
+  insert into app_public.vehicles (id, campaign_id, name, action_values, faction_id, juncture_id, color, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, action_values,
+         app_private.copy_id(target_campaign_id, faction_id), app_private.copy_id(target_campaign_id, juncture_id),
+         color, image_id, active
+  from app_public.vehicles where campaign_id = v_template;
+
+  insert into app_public.sites (id, campaign_id, name, description, faction_id, juncture_id, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description,
+         app_private.copy_id(target_campaign_id, faction_id), app_private.copy_id(target_campaign_id, juncture_id),
+         image_id, active
+  from app_public.sites where campaign_id = v_template;
+
+  insert into app_public.parties (id, campaign_id, name, description, faction_id, juncture_id, image_id, active)
+  select app_private.copy_id(target_campaign_id, id), target_campaign_id, name, description,
+         app_private.copy_id(target_campaign_id, faction_id), app_private.copy_id(target_campaign_id, juncture_id),
+         image_id, active
+  from app_public.parties where campaign_id = v_template;
+
+  insert into app_public.character_schticks (campaign_id, character_id, schtick_id)
+  select target_campaign_id, app_private.copy_id(target_campaign_id, character_id),
+         app_private.copy_id(target_campaign_id, schtick_id)
+  from app_public.character_schticks where campaign_id = v_template;
+
+  insert into app_public.carries (campaign_id, character_id, weapon_id)
+  select target_campaign_id, app_private.copy_id(target_campaign_id, character_id),
+         app_private.copy_id(target_campaign_id, weapon_id)
+  from app_public.carries where campaign_id = v_template;
+
+  update app_public.campaigns
+  set seeded_at = now(),
+      seeding_duration_ms = ceil(extract(epoch from clock_timestamp() - v_started) * 1000)
+  where id = target_campaign_id
+  returning * into v_target;
+  return v_target;
+end;
+$$;
+comment on function app_private.seed_campaign(uuid) is
+  E'Copies the master template''s content into a campaign that has none yet: all or nothing, images shared.';

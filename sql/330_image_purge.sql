@@ -1,0 +1,54 @@
+-- Images are shared: a file on ImageKit may go only when no row of any campaign points at it.
+-- When a statement replaces or deletes image references, each image it left unreferenced gets a
+-- purge_image job (keyed by image, so repeats coalesce); the task re-checks under a row lock
+-- before it deletes anything.
+
+create or replace function app_private.image_is_referenced(image_id uuid) returns boolean
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_table text;
+  v_found boolean;
+begin
+  foreach v_table in array app_private.image_tables() loop
+    execute format('select exists (select 1 from app_public.%I where image_id = $1)', v_table) into v_found using image_id;
+    if v_found then
+      return true;
+    end if;
+  end loop;
+  return false;
+end;
+$$;
+comment on function app_private.image_is_referenced(uuid) is
+  E'True while some content row of any campaign points at the image.';
+
+create or replace function app_private.tg__enqueue_image_purge() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.add_job('purge_image', json_build_object('image_id', released.image_id),
+                              job_key => 'purge_image:' || released.image_id, max_attempts => 10)
+  from (select distinct image_id from old_rows where image_id is not null) as released
+  where not app_private.image_is_referenced(released.image_id);
+  return null;
+end;
+$$;
+comment on function app_private.tg__enqueue_image_purge() is
+  E'Trigger function: enqueues purge_image for each image the statement left unreferenced.';
+
+do $$
+declare
+  v_table text;
+begin
+  foreach v_table in array app_private.image_tables() loop
+    execute format('create or replace trigger _800_purge_replaced_images after update of image_id on app_public.%I
+                      referencing old table as old_rows for each statement
+                      execute function app_private.tg__enqueue_image_purge()', v_table);
+    execute format('create or replace trigger _800_purge_deleted_images after delete on app_public.%I
+                      referencing old table as old_rows for each statement
+                      execute function app_private.tg__enqueue_image_purge()', v_table);
+  end loop;
+end
+$$;
