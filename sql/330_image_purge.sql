@@ -27,11 +27,22 @@ create or replace function app_private.tg__enqueue_image_purge() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
+declare
+  v_released uuid[];
 begin
-  perform app_private.add_job('purge_image', json_build_object('image_id', released.image_id),
-                              job_key => 'purge_image:' || released.image_id, max_attempts => 10)
-  from (select distinct image_id from old_rows where image_id is not null) as released
-  where not app_private.image_is_referenced(released.image_id);
+  if TG_OP = 'UPDATE' then
+    -- Only rows whose image changed: a mass update of other columns checks nothing.
+    select array_agg(distinct old_rows.image_id) into v_released
+    from old_rows join new_rows using (id)
+    where old_rows.image_id is distinct from new_rows.image_id and old_rows.image_id is not null;
+  else
+    select array_agg(distinct image_id) into v_released from old_rows where image_id is not null;
+  end if;
+
+  perform app_private.add_job('purge_image', json_build_object('image_id', released.id),
+                              job_key => 'purge_image:' || released.id, max_attempts => 10)
+  from unnest(v_released) as released (id)
+  where not app_private.image_is_referenced(released.id);
   return null;
 end;
 $$;
@@ -43,8 +54,8 @@ declare
   v_table text;
 begin
   foreach v_table in array app_private.image_tables() loop
-    execute format('create or replace trigger _800_purge_replaced_images after update of image_id on app_public.%I
-                      referencing old table as old_rows for each statement
+    execute format('create or replace trigger _800_purge_replaced_images after update on app_public.%I
+                      referencing old table as old_rows new table as new_rows for each statement
                       execute function app_private.tg__enqueue_image_purge()', v_table);
     execute format('create or replace trigger _800_purge_deleted_images after delete on app_public.%I
                       referencing old table as old_rows for each statement
