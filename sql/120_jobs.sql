@@ -26,8 +26,9 @@ $$;
 comment on function app_private.add_job(text, json, timestamptz, text, integer) is
   E'Enqueues a graphile-worker job atomically with the calling transaction.';
 
+-- security definer: the trigger fires for visitors, who cannot reach app_private.add_job.
 create or replace function app_private.tg__add_job() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
@@ -38,3 +39,5 @@ end;
 $$;
 comment on function app_private.tg__add_job() is
   E'Trigger function: enqueues the task named by the trigger''s first argument with the row''s id.';
+
+revoke execute on function app_private.add_job(text, json, timestamptz, text, integer) from public;

@@ -23,8 +23,10 @@ $$;
 comment on function app_private.image_is_referenced(uuid) is
   E'True while some content row of any campaign points at the image.';
 
+-- security definer: it fires for visitors, and must see every campaign's references (not only the
+-- rows their policies show) and reach app_private.add_job.
 create or replace function app_private.tg__enqueue_image_purge() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare

@@ -6,6 +6,8 @@ import { issueToken } from "./auth/issue-token.ts";
 import { openDatabase } from "./db/database.ts";
 import { createKysely } from "./db/kysely.ts";
 import { migrate } from "./db/migrate.ts";
+import { ensureMasterTemplate } from "./template/load.ts";
+import { stepProgress } from "./template/progress.ts";
 
 const program = new Command("campaign-engine").description("Postgres-native campaign backend");
 
@@ -35,6 +37,22 @@ program
       console.log(await issueToken(db, email, { admin: options.admin, secret: database.secrets.jwtSecret }));
     } finally {
       await db.destroy();
+      await database.close();
+    }
+  });
+
+program
+  .command("template:load")
+  .description("create the master template campaign (kept if it exists)")
+  .action(async () => {
+    const database = await openDatabase();
+    const progress = stepProgress("master template");
+    try {
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      const { campaignId, created } = await ensureMasterTemplate(database.ownerUrl, progress.update);
+      progress.stop();
+      console.log(created ? `master template created: campaign ${campaignId}` : `master template already there: campaign ${campaignId}`);
+    } finally {
       await database.close();
     }
   });

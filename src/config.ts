@@ -30,7 +30,23 @@ export const config = {
   /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
   shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
   graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",
+  /** Owner of the master template campaign. */
+  masterOwnerEmail: (process.env.MASTER_OWNER_EMAIL || "master@localhost").toLowerCase(),
 } as const;
+
+/**
+ * ImageKit settings, read when called (a test points them at its fake server). Without a private
+ * key the app runs on: images are served from their stored URL, and nothing is uploaded.
+ */
+export function imageKitConfig() {
+  return {
+    privateKey: process.env.IMAGEKIT_PRIVATE_KEY || undefined,
+    urlEndpoint: (process.env.IMAGEKIT_URL_ENDPOINT || "https://ik.imagekit.io/campaign-engine").replace(/\/$/, ""),
+    /** The API's base URL; only tests and proxies change it. */
+    apiBaseUrl: process.env.IMAGEKIT_API_BASE_URL || undefined,
+    signedUrlExpiresSeconds: integer("IMAGEKIT_SIGNED_URL_EXPIRES_SECONDS", 3600),
+  };
+}
 
 // PostGraphile reads GRAPHILE_ENV itself and warns when it is missing.
 process.env.GRAPHILE_ENV = config.graphileEnv;

@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { startApp } from "./app.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
+import { ensureMasterTemplate } from "./template/load.ts";
 import { onShutdownSignal } from "./shutdown.ts";
 import { claimDataDir } from "./single-instance.ts";
 
@@ -14,6 +15,8 @@ async function main() {
   const database = await openDatabase({ ownsCluster: true });
   try {
     await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+    const template = await ensureMasterTemplate(database.ownerUrl);
+    if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
     const app = await startApp({
       ownerUrl: database.ownerUrl,
       authenticatorUrl: database.authenticatorUrl,

@@ -34,6 +34,15 @@ describe("requests with a valid token", () => {
   });
 });
 
+describe("admin rights", () => {
+  test("follow the database, not the token: a demoted admin loses them at once", async () => {
+    const adminToken = await tokenFor(database, "erin@example.com", { admin: true });
+    expect((await graphql(server.url, WHO_AND_WHAT, { token: adminToken })).data.allUsers.totalCount).toBe(3); // erin, dana and the master template's owner
+    await database.query("update app_public.users set is_admin = false where email = 'erin@example.com'");
+    expect((await graphql(server.url, WHO_AND_WHAT, { token: adminToken })).data.allUsers.totalCount).toBe(1);
+  });
+});
+
 describe("requests with a bad token get 401 saying why, and no data", () => {
   test("a bad signature", async () => {
     const forged = await signToken({ sub: userId, is_admin: true }, "not-the-server-secret", "1h");
@@ -60,6 +69,16 @@ describe("requests with a bad token get 401 saying why, and no data", () => {
     const response = await graphql(server.url, WHO_AND_WHAT, { token: expired });
     expect(response.status).toBe(401);
     expect(response.errors?.[0]?.message).toMatch(/expired at \d{4}-/);
+  });
+
+  test("a token without an expiry", async () => {
+    const forever = await new SignJWT({ is_admin: false })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const response = await graphql(server.url, WHO_AND_WHAT, { token: forever });
+    expect(response.status).toBe(401);
+    expect(response.errors?.[0]?.message).toMatch(/malformed.*exp/);
   });
 
   test("a token that is not a JWT", async () => {

@@ -41,7 +41,7 @@ describe("campaign visibility", () => {
   });
 
   test("an admin sees every campaign", async () => {
-    expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: admin }))).toEqual(["alice's campaign", "bob's campaign"]);
+    expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: admin }))).toEqual(["Master template", "alice's campaign", "bob's campaign"]);
   });
 
   test("a user cannot rename another user's campaign", async () => {

@@ -3,18 +3,30 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, inject, test } from "vitest";
 import { useTestDatabase } from "./support/database.ts";
 import { isRunning, startMain } from "./support/process.ts";
 import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("shutdown");
+// The child process must not touch the developer's .data/ or the cluster-wide role password.
 const JWT_SECRET = "shutdown-test-secret";
+const AUTHENTICATOR_PASSWORD = inject("authenticatorPassword");
+let scratchDirs: string[] = [];
+const scratchDir = async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-shutdown-"));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  await Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  scratchDirs = [];
+});
 
 describe("with DATABASE_URL", () => {
   test("SIGTERM stops the server and the worker and releases every connection", async () => {
     await database.query("select 1");
-    const main = startMain({ DATABASE_URL: database.ownerUrl, JWT_SECRET });
+    const main = startMain({ DATABASE_URL: database.ownerUrl, DATA_DIR: await scratchDir(), JWT_SECRET, AUTHENTICATOR_PASSWORD });
     const url = await main.url();
     expect((await fetch(`${url}/health`)).status).toBe(200);
     const others = `select count(*)::int as count from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
@@ -29,13 +41,8 @@ describe("with DATABASE_URL", () => {
 });
 
 describe("with the embedded PostgreSQL", () => {
-  let dataDir: string;
-  afterAll(async () => {
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
   test("a second start refuses, and SIGTERM stops the embedded cluster too", async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-shutdown-"));
+    const dataDir = await scratchDir();
     const first = startMain({ DATA_DIR: dataDir, JWT_SECRET });
     const url = await first.url();
     expect((await fetch(`${url}/health`)).status).toBe(200);

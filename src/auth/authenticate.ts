@@ -15,8 +15,9 @@ export function makeAuthenticate(db: Kysely<DB>, secret: string): Authenticate {
     if (!match) throw new TokenError('Authorization header must be "Bearer <token>"');
     const claims = await verifyToken(match[1]!, secret);
     if (!UUID.test(claims.sub)) throw new TokenError("token is malformed: its subject is not a user id");
-    const user = await db.selectFrom("app_public.users").select("id").where("id", "=", claims.sub).executeTakeFirst();
+    const user = await db.selectFrom("app_public.users").select(["id", "is_admin"]).where("id", "=", claims.sub).executeTakeFirst();
     if (!user) throw new TokenError("token names an unknown user: it may have been deleted");
-    return claims;
+    // Admin rights are the database's to grant and withdraw, effective at once, not when a token expires.
+    return { sub: user.id, is_admin: user.is_admin };
   };
 }

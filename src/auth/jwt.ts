@@ -4,6 +4,7 @@ import { errors, jwtVerify, SignJWT } from "jose";
 export interface Claims {
   /** The user's id. */
   sub: string;
+  /** Whether the user is an admin (authentication re-reads it from the database). */
   is_admin: boolean;
 }
 
@@ -23,7 +24,7 @@ export async function signToken(claims: Claims, secret: string, expiresIn: strin
 
 export async function verifyToken(token: string, secret: string): Promise<Claims> {
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
     if (typeof payload.sub !== "string") throw new TokenError("token has no subject (sub) naming a user");
     return { sub: payload.sub, is_admin: payload.is_admin === true };
   } catch (error) {

@@ -58,7 +58,10 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
 async function letPostgresUserTraverse(target: string): Promise<void> {
   for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const { mode } = await stat(dir);
-    if ((mode & constants.S_IXOTH) === 0) await chmod(dir, mode | constants.S_IXOTH);
+    if ((mode & constants.S_IXOTH) === 0) {
+      console.warn(`letting the postgres user pass through ${dir} (chmod o+x) to reach the embedded PostgreSQL`);
+      await chmod(dir, mode | constants.S_IXOTH);
+    }
   }
 }
 

@@ -6,5 +6,7 @@ import type { DB } from "./types.ts";
 export type { DB };
 
 export function createKysely(connectionString: string, max = 5): Kysely<DB> {
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max }) }) });
+  // Time limits, so a database that stops answering turns into errors (and /health into 503), not hangs.
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, statement_timeout: 30_000 });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -12,6 +12,7 @@ import { runMigrations as installWorkerSchema } from "graphile-worker";
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
 import pg from "pg";
 import { projectRoot } from "../config.ts";
+import { withUser } from "./database.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
@@ -28,7 +29,7 @@ function migrateSettings(ownerUrl: string) {
   return { connectionString: ownerUrl, migrationsFolder, logger: quietLogger };
 }
 
-async function applySqlFolder(ownerUrl: string, authenticatorPassword: string): Promise<string[]> {
+async function applySqlFolder(ownerUrl: string): Promise<string[]> {
   const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
@@ -42,7 +43,6 @@ async function applySqlFolder(ownerUrl: string, authenticatorPassword: string): 
         throw new Error(`sql/${file}: ${(error as Error).message}`);
       }
     }
-    await client.query(`alter role ${AUTHENTICATOR_ROLE} password ${client.escapeLiteral(authenticatorPassword)}`);
     await client.query("commit");
   } catch (error) {
     await client.query("rollback").catch(() => {});
@@ -60,7 +60,31 @@ export async function migrate(ownerUrl: string, authenticatorPassword: string): 
     releaseMigratePools();
   }
   await installWorkerSchema({ connectionString: ownerUrl });
-  await applySqlFolder(ownerUrl, authenticatorPassword);
+  await applySqlFolder(ownerUrl);
+  await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+}
+
+/**
+ * The API's login role is cluster-wide: set its password only when logging in with the configured
+ * one fails, so that a migrate never changes it under another process that already works.
+ */
+async function ensureAuthenticatorPassword(ownerUrl: string, password: string): Promise<void> {
+  const probe = new pg.Client({ connectionString: withUser(ownerUrl, AUTHENTICATOR_ROLE, password) });
+  try {
+    await probe.connect();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "28P01") throw error;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const owner = new pg.Client({ connectionString: ownerUrl });
+  await owner.connect();
+  try {
+    await owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`);
+  } finally {
+    await owner.end();
+  }
 }
 
 /** Committed migrations not yet applied to the database (empty when it is current). */

@@ -14,6 +14,18 @@ export type Int8 = ColumnType<string, bigint | number | string, bigint | number 
 
 export type Interval = ColumnType<IPostgresInterval, IPostgresInterval | number | string, IPostgresInterval | number | string>;
 
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AppHiddenWorkerHeartbeats {
@@ -35,6 +47,10 @@ export interface AppPublicCampaigns {
    */
   id: Generated<string>;
   /**
+   * True for the one campaign whose content every new campaign copies.
+   */
+  is_master_template: Generated<boolean>;
+  /**
    * The marketer whose members share this campaign, if any.
    */
   marketer_id: string | null;
@@ -43,6 +59,14 @@ export interface AppPublicCampaigns {
    */
   name: string;
   /**
+   * When the campaign received its copy of the master template's content.
+   */
+  seeded_at: Timestamp | null;
+  /**
+   * How long copying the content took, in milliseconds.
+   */
+  seeding_duration_ms: number | null;
+  /**
    * When the campaign was last changed.
    */
   updated_at: Generated<Timestamp>;
@@ -50,6 +74,224 @@ export interface AppPublicCampaigns {
    * The owner.
    */
   user_id: Generated<string>;
+}
+
+export interface AppPublicCarries {
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * The character.
+   */
+  character_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+  /**
+   * The weapon, in the same campaign.
+   */
+  weapon_id: string;
+}
+
+export interface AppPublicCharacters {
+  /**
+   * Action values (attack, defense, toughness, fortune…) as JSON.
+   */
+  action_values: Generated<Json>;
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * Display colour.
+   */
+  color: string | null;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Descriptive fields (appearance, background…) as JSON.
+   */
+  description: Generated<Json>;
+  /**
+   * The weapon in hand, in the same campaign.
+   */
+  equipped_weapon_id: string | null;
+  /**
+   * The character's faction, in the same campaign.
+   */
+  faction_id: string | null;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * True for an archetype template players copy.
+   */
+  is_template: Generated<boolean>;
+  /**
+   * The character's juncture, in the same campaign.
+   */
+  juncture_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * Skills and their values as JSON.
+   */
+  skills: Generated<Json>;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicCharacterSchticks {
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * The character.
+   */
+  character_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * The schtick, in the same campaign.
+   */
+  schtick_id: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicFactions {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicImages {
+  /**
+   * SHA-256 of the file's bytes, hex.
+   */
+  content_hash: string | null;
+  /**
+   * When the file was uploaded.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * ImageKit's id of the file (used to delete it).
+   */
+  file_id: string;
+  /**
+   * Path of the file on ImageKit; transformations and signed URLs are built from it.
+   */
+  file_path: string;
+  /**
+   * Height in pixels, when known.
+   */
+  height: number | null;
+  /**
+   * Unique identifier of the image.
+   */
+  id: Generated<string>;
+  /**
+   * The stored URL of the file, served as is when ImageKit is not configured.
+   */
+  url: string;
+  /**
+   * Width in pixels, when known.
+   */
+  width: number | null;
+}
+
+export interface AppPublicJunctures {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * The faction that holds this juncture, if any.
+   */
+  faction_id: string | null;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
 }
 
 export interface AppPublicMarketerMembers {
@@ -86,6 +328,151 @@ export interface AppPublicMarketers {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicParties {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * The party's faction, in the same campaign.
+   */
+  faction_id: string | null;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * The party's juncture, in the same campaign.
+   */
+  juncture_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicSchticks {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * Archetypes that may take it (JSON array of names).
+   */
+  archetypes: Generated<Json>;
+  /**
+   * True for a bonus schtick granted by an archetype.
+   */
+  bonus: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * Category (e.g. Guns, Martial Arts); names are unique within a category.
+   */
+  category: string;
+  /**
+   * Display colour.
+   */
+  color: string | null;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * Path within the category; prerequisites chain along a path.
+   */
+  path: string | null;
+  /**
+   * The schtick a character must have first, in the same campaign.
+   */
+  prerequisite_id: string | null;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicSites {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * The faction that holds the site, in the same campaign.
+   */
+  faction_id: string | null;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * The site's juncture, in the same campaign.
+   */
+  juncture_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
 export interface AppPublicUsers {
   /**
    * When the user was created.
@@ -113,6 +500,116 @@ export interface AppPublicUsers {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicVehicles {
+  /**
+   * Vehicle stats (acceleration, handling, frame…) as JSON.
+   */
+  action_values: Generated<Json>;
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * Display colour.
+   */
+  color: string | null;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * The vehicle's faction, in the same campaign.
+   */
+  faction_id: string | null;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * The vehicle's juncture, in the same campaign.
+   */
+  juncture_id: string | null;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicWeapons {
+  /**
+   * False hides it from play without deleting it.
+   */
+  active: Generated<boolean>;
+  /**
+   * The campaign it belongs to.
+   */
+  campaign_id: string;
+  /**
+   * Kind of weapon (revolvers, shotguns, blades…).
+   */
+  category: string | null;
+  /**
+   * Concealment value (lower hides better).
+   */
+  concealment: number | null;
+  /**
+   * When it was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Damage value.
+   */
+  damage: number;
+  /**
+   * Description shown to players.
+   */
+  description: Generated<string>;
+  /**
+   * Unique identifier.
+   */
+  id: Generated<string>;
+  /**
+   * The image shown with it; shared with the template and other campaigns until replaced.
+   */
+  image_id: string | null;
+  /**
+   * Juncture the weapon belongs to: Ancient, Past, Modern or Future.
+   */
+  juncture: string | null;
+  /**
+   * True for shotguns that go ka-chunk.
+   */
+  kachunk: Generated<boolean>;
+  /**
+   * Bonus against mooks.
+   */
+  mook_bonus: Generated<number>;
+  /**
+   * Name.
+   */
+  name: string;
+  /**
+   * Reload value.
+   */
+  reload_value: number | null;
+  /**
+   * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
 export interface OpsJobQueue {
   failing: Int8 | null;
   jobs: Int8 | null;
@@ -130,9 +627,20 @@ export interface OpsWorkerHeartbeats {
 export interface DB {
   "app_hidden.worker_heartbeats": AppHiddenWorkerHeartbeats;
   "app_public.campaigns": AppPublicCampaigns;
+  "app_public.carries": AppPublicCarries;
+  "app_public.character_schticks": AppPublicCharacterSchticks;
+  "app_public.characters": AppPublicCharacters;
+  "app_public.factions": AppPublicFactions;
+  "app_public.images": AppPublicImages;
+  "app_public.junctures": AppPublicJunctures;
   "app_public.marketer_members": AppPublicMarketerMembers;
   "app_public.marketers": AppPublicMarketers;
+  "app_public.parties": AppPublicParties;
+  "app_public.schticks": AppPublicSchticks;
+  "app_public.sites": AppPublicSites;
   "app_public.users": AppPublicUsers;
+  "app_public.vehicles": AppPublicVehicles;
+  "app_public.weapons": AppPublicWeapons;
   "ops.job_queue": OpsJobQueue;
   "ops.worker_heartbeats": OpsWorkerHeartbeats;
 }

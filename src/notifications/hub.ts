@@ -21,18 +21,33 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   /** Open LISTENs: how many consumers each channel has, and the LISTEN they all wait for. */
   private readonly listeners = new Map<string, { count: number; ready: Promise<unknown> }>();
   private hasConnected = false;
+  private closing = false;
   /** pg-listen emits each notification under its channel's name. */
   private readonly channels: EventEmitter;
 
   constructor(connectionString: string) {
     this.listener = pgListen.default(
       { connectionString },
-      { retryTimeout: Infinity, retryInterval: backoff, parse: (text: string) => text },
+      {
+        retryTimeout: Infinity,
+        // pg-listen's reconnect loop only stops when this throws: after close(), it does.
+        retryInterval: (attempt: number) => {
+          if (this.closing) throw new Error("notification hub closed");
+          return backoff(attempt);
+        },
+        parse: (text: string) => text,
+      },
     );
     this.channels = this.listener.notifications as unknown as EventEmitter;
     this.channels.setMaxListeners(0);
-    this.listener.events.on("error", (error) => console.error(`notifications: ${error.message}`));
+    this.listener.events.on("error", (error) => {
+      if (!this.closing) console.error(`notifications: ${error.message}`);
+    });
     this.listener.events.on("connected", () => {
+      if (this.closing) {
+        void this.listener.close();
+        return;
+      }
       if (this.hasConnected) {
         for (const channel of this.listeners.keys()) this.channels.emit(channel, RESYNC_PAYLOAD);
       }
@@ -47,7 +62,12 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   /** Calls `handler` with every payload on `channel` until the returned function is called. */
   async listen(channel: string, handler: (payload: Payload) => void): Promise<() => Promise<void>> {
     this.channels.on(channel, handler);
-    await this.keep(channel);
+    try {
+      await this.keep(channel);
+    } catch (error) {
+      this.channels.off(channel, handler);
+      throw error;
+    }
     return async () => {
       this.channels.off(channel, handler);
       await this.drop(channel);
@@ -58,7 +78,12 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   async subscribe(topic: string): Promise<AsyncIterableIterator<Payload>> {
     const abort = new AbortController();
     const events = on(this.channels, topic, { signal: abort.signal });
-    await this.keep(topic);
+    try {
+      await this.keep(topic);
+    } catch (error) {
+      abort.abort();
+      throw error;
+    }
     let released = false;
     const finish = async () => {
       if (released) return;
@@ -90,6 +115,7 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.listeners.clear();
     await this.listener.close();
   }
@@ -98,12 +124,23 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
     const open = this.listeners.get(channel);
     if (open) {
       open.count += 1;
-      await open.ready;
+      try {
+        await open.ready;
+      } catch (error) {
+        await this.drop(channel);
+        throw error;
+      }
       return;
     }
-    const ready = Promise.resolve(this.listener.listenTo(channel));
-    this.listeners.set(channel, { count: 1, ready });
-    await ready;
+    const entry = { count: 1, ready: Promise.resolve(this.listener.listenTo(channel)) };
+    this.listeners.set(channel, entry);
+    try {
+      await entry.ready;
+    } catch (error) {
+      // A failed LISTEN must not stay behind for the next subscriber to wait on.
+      if (this.listeners.get(channel) === entry) this.listeners.delete(channel);
+      throw error;
+    }
   }
 
   private async drop(channel: string): Promise<void> {

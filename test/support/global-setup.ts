@@ -6,6 +6,7 @@ import type { TestProject } from "vitest/node";
 import { projectRoot } from "../../src/config.ts";
 import { ensureEmbeddedCluster, type EmbeddedCluster } from "../../src/db/embedded-postgres.ts";
 import { migrate } from "../../src/db/migrate.ts";
+import { ensureMasterTemplate } from "../../src/template/load.ts";
 
 // Only for the throw-away test cluster on 127.0.0.1 and the test databases' API role.
 const TEST_PASSWORD = "campaign-engine-test";
@@ -41,6 +42,8 @@ export async function setup(project: TestProject) {
 
   const templateUrl = databaseUrl(serverUrl, TEMPLATE);
   await migrate(templateUrl, TEST_PASSWORD);
+  // Every test database starts with the master template, as a real one does after `npm start`.
+  await ensureMasterTemplate(templateUrl);
   project.provide("templateUrl", templateUrl);
   project.provide("authenticatorPassword", TEST_PASSWORD);
   project.provide("embeddedTestCluster", Boolean(cluster));

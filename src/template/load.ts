@@ -1,0 +1,73 @@
+// `npm run template:load` (and `npm start` on an empty database): creates the master template
+// campaign from the generator, in one transaction. Idempotent: an existing template is kept.
+import type { Kysely } from "kysely";
+import { config, imageKitConfig } from "../config.ts";
+import { createKysely } from "../db/kysely.ts";
+import type { DB } from "../db/kysely.ts";
+import { generateTemplate, type TemplateContent } from "./generate.ts";
+
+/** Tables in the order their references need. */
+const LOAD_ORDER = ["factions", "junctures", "schticks", "weapons", "characters", "vehicles", "sites", "parties", "character_schticks", "carries"] as const;
+
+export interface LoadOptions {
+  ownerEmail: string;
+  urlEndpoint: string;
+  /** Called once per step with (steps done, steps in all, what was just done). */
+  onProgress?: (done: number, total: number, step: string) => void;
+}
+
+export async function findMasterTemplate(db: Kysely<DB>): Promise<string | undefined> {
+  const row = await db.selectFrom("app_public.campaigns").select("id").where("is_master_template", "=", true).executeTakeFirst();
+  return row?.id;
+}
+
+export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promise<{ campaignId: string; created: boolean }> {
+  const existing = await findMasterTemplate(db);
+  if (existing) return { campaignId: existing, created: false };
+
+  const content: TemplateContent = generateTemplate(options.urlEndpoint);
+  const total = LOAD_ORDER.length + 2;
+  const progress = (done: number, step: string) => options.onProgress?.(done, total, step);
+
+  return db.transaction().execute(async (trx) => {
+    const owner = await trx
+      .insertInto("app_public.users")
+      .values({ email: options.ownerEmail, name: "Master template owner" })
+      .onConflict((conflict) => conflict.column("email").doUpdateSet({ email: options.ownerEmail }))
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const campaign = await trx
+      .insertInto("app_public.campaigns")
+      .values({
+        user_id: owner.id,
+        name: "Master template",
+        description: "The content every new campaign starts with.",
+        is_master_template: true,
+        seeded_at: new Date(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    progress(1, "campaign");
+
+    // Images are keyed by their ImageKit file id; a reload finds them there already.
+    await trx.insertInto("app_public.images").values(content.images as never).onConflict((conflict) => conflict.column("file_id").doNothing()).execute();
+    progress(2, `${content.images.length} images`);
+
+    for (const [index, table] of LOAD_ORDER.entries()) {
+      const rows = content[table].map((row) => ({ ...row, campaign_id: campaign.id }));
+      if (rows.length > 0) await trx.insertInto(`app_public.${table}`).values(rows as never).execute();
+      progress(index + 3, `${rows.length} ${table}`);
+    }
+    return { campaignId: campaign.id, created: true };
+  });
+}
+
+/** Loads the template into the database at `ownerUrl` with the configured owner and URL endpoint. */
+export async function ensureMasterTemplate(ownerUrl: string, onProgress?: LoadOptions["onProgress"]) {
+  const db = createKysely(ownerUrl, 1);
+  try {
+    return await loadTemplate(db, { ownerEmail: config.masterOwnerEmail, urlEndpoint: imageKitConfig().urlEndpoint, onProgress });
+  } finally {
+    await db.destroy();
+  }
+}
