@@ -8,12 +8,17 @@ import type {} from "postgraphile/grafserv/koa/v3";
 import type {} from "postgraphile/grafserv/node";
 import { VISITOR_ROLE } from "../db/roles.ts";
 import type { Claims } from "../auth/jwt.ts";
+import type { Kysely } from "kysely";
+import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
+import { makeImagesPlugin } from "./images.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
   ownerUrl: string;
   pgSubscriber: GrafastSubscriber<Record<string, string>>;
+  /** Owner connection, for what the visitor's role may not do itself (recording uploaded images). */
+  db: Kysely<DB>;
   /** Verifies the credentials of a request (HTTP header or websocket connection params). */
   authenticate(authorization: string | undefined): Promise<Claims | null>;
 }
@@ -40,9 +45,11 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db)],
     pgServices: [pgService],
-    grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true },
+    grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
+      // Room for a base64-encoded image in replaceImage.
+      maxRequestLength: 15_000_000 },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token

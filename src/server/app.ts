@@ -49,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticatorUrl: options.authenticatorUrl,
     ownerUrl: options.ownerUrl,
     pgSubscriber: options.hub,
+    db: options.db,
     authenticate: options.authenticate,
   });
   const pgl = postgraphile(preset);
