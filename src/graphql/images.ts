@@ -2,7 +2,7 @@
 // ImageKit SDK: resized and signed when ImageKit is configured, the stored URL otherwise), and the
 // `replaceImage` mutation (copy-on-write: upload, then point only this record at the new file).
 import type { Kysely } from "kysely";
-import { context, lambda, SafeError, sideEffect } from "postgraphile/grafast";
+import { access, context, lambda, SafeError, sideEffect } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import type { DB } from "../db/kysely.ts";
 import { imageUrl } from "../images/imagekit.ts";
@@ -122,8 +122,8 @@ export function makeImagesPlugin(db: Kysely<DB>) {
         },
         ReplaceImagePayload: {
           plans: {
-            imageId: ($payload: any) => $payload.get("imageId"),
-            imageUrl: ($payload: any) => $payload.get("imageUrl"),
+            imageId: ($payload: any) => access($payload, "imageId"),
+            imageUrl: ($payload: any) => access($payload, "imageUrl"),
           },
         },
       },
