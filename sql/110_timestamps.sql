@@ -1,21 +1,24 @@
--- created_at and updated_at are the database's to set: a client cannot backdate a row.
+-- created_at and updated_at are the database's to set: a client cannot backdate a row. On insert,
+-- the column defaults set both and visitors are granted neither column; on update, this trigger
+-- keeps created_at and moves updated_at forward. (No insert trigger: seeding inserts a thousand
+-- rows at a time, and a row trigger there would only repeat the defaults.)
 
 create or replace function app_private.tg__timestamps() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  NEW.created_at := case when TG_OP = 'INSERT' then now() else OLD.created_at end;
-  NEW.updated_at := case when TG_OP = 'UPDATE' and OLD.updated_at >= now() then OLD.updated_at + interval '1 millisecond' else now() end;
+  NEW.created_at := OLD.created_at;
+  NEW.updated_at := greatest(now(), OLD.updated_at + interval '1 millisecond');
   return NEW;
 end;
 $$;
 comment on function app_private.tg__timestamps() is
-  E'Trigger function: sets created_at on insert and moves updated_at forward on every change.';
+  E'Trigger function (before update): keeps created_at and moves updated_at forward.';
 
-create or replace trigger _100_timestamps before insert or update on app_public.users
+create or replace trigger _100_timestamps before update on app_public.users
   for each row execute function app_private.tg__timestamps();
-create or replace trigger _100_timestamps before insert or update on app_public.marketers
+create or replace trigger _100_timestamps before update on app_public.marketers
   for each row execute function app_private.tg__timestamps();
-create or replace trigger _100_timestamps before insert or update on app_public.campaigns
+create or replace trigger _100_timestamps before update on app_public.campaigns
   for each row execute function app_private.tg__timestamps();

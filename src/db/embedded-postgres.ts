@@ -126,7 +126,9 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
     () => false,
   );
   if (!initialised) {
-    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    // Only the cluster's own folder is private (initdb wants 0700); its parents keep normal modes.
+    await mkdir(dataDir, { recursive: true });
+    await mkdir(pgdata, { mode: 0o700 });
     if (user) {
       await letPostgresUserTraverse(pgdata);
       await chown(pgdata, user.uid, user.gid);
