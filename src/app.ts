@@ -6,6 +6,7 @@ import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { startServer } from "./server/app.ts";
 import { createMetrics } from "./server/metrics.ts";
+import { Teardown } from "./shutdown.ts";
 import { startWorker } from "./worker.ts";
 
 export interface AppOptions {
@@ -20,41 +21,42 @@ export interface RunningApp {
   url: string;
   runner: Runner;
   hub: NotificationHub;
-  /** Graceful: stop accepting, finish requests, finish jobs, release every connection. */
+  /** Graceful, in reverse order of start: stop accepting and finish requests, finish jobs, release connections. */
   stop(): Promise<void>;
 }
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
-  const db = createKysely(options.ownerUrl);
-  const hub = new NotificationHub(options.ownerUrl);
-  await hub.connect();
-  const metrics = createMetrics();
-  const runner = await startWorker(options.ownerUrl);
-  metrics.observeWorker(runner);
-  let workerRunning = true;
-  runner.promise.finally(() => (workerRunning = false)).catch(() => {});
+  // Undone in reverse order by stop(), or at once if a later step of start-up fails.
+  const started = new Teardown();
+  try {
+    const db = createKysely(options.ownerUrl);
+    await started.add(() => db.destroy());
+    const hub = new NotificationHub(options.ownerUrl);
+    await started.add(() => hub.close());
+    await hub.connect();
+    const metrics = createMetrics();
+    const runner = await startWorker(options.ownerUrl);
+    await started.add(() => runner.stop());
+    metrics.observeWorker(runner);
+    let workerRunning = true;
+    runner.promise.finally(() => (workerRunning = false)).catch(() => {});
 
-  const server = await startServer({
-    host: options.host,
-    port: options.port,
-    ownerUrl: options.ownerUrl,
-    authenticatorUrl: options.authenticatorUrl,
-    db,
-    hub,
-    metrics,
-    authenticate: makeAuthenticate(db, options.jwtSecret),
-    workerRunning: () => workerRunning,
-  });
+    const server = await startServer({
+      host: options.host,
+      port: options.port,
+      ownerUrl: options.ownerUrl,
+      authenticatorUrl: options.authenticatorUrl,
+      db,
+      hub,
+      metrics,
+      authenticate: makeAuthenticate(db, options.jwtSecret),
+      workerRunning: () => workerRunning,
+    });
+    await started.add(() => server.close());
 
-  return {
-    url: server.url,
-    runner,
-    hub,
-    async stop() {
-      await server.close();
-      await runner.stop();
-      await hub.close();
-      await db.destroy();
-    },
-  };
+    return { url: server.url, runner, hub, stop: () => started.run() };
+  } catch (error) {
+    await started.run().catch(() => {});
+    throw error;
+  }
 }

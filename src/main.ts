@@ -6,43 +6,29 @@ import { startApp } from "./app.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { ensureMasterTemplate } from "./template/load.ts";
-import { onShutdownSignal } from "./shutdown.ts";
+import { runUntilSignalled } from "./shutdown.ts";
 import { claimDataDir } from "./single-instance.ts";
 
-async function main() {
+runUntilSignalled(async (teardown) => {
   await mkdir(config.dataDir, { recursive: true });
-  const releaseDataDir = config.databaseUrl ? async () => {} : await claimDataDir(config.dataDir);
+  if (!config.databaseUrl) await teardown.add(await claimDataDir(config.dataDir));
   const database = await openDatabase({ ownsCluster: true });
-  try {
-    await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
-    const template = await ensureMasterTemplate(database.ownerUrl);
-    if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
-    const app = await startApp({
-      ownerUrl: database.ownerUrl,
-      authenticatorUrl: database.authenticatorUrl,
-      jwtSecret: database.secrets.jwtSecret,
-      host: config.host,
-      port: config.port,
-    });
-    console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
-    console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
-    console.log(`  GraphiQL  ${app.url}/graphiql`);
-    console.log(`  health    ${app.url}/health`);
-    console.log(`  metrics   ${app.url}/metrics`);
-    console.log(`  token     npm run token -- you@example.com [--admin]`);
-    onShutdownSignal(async () => {
-      await app.stop();
-      await database.close();
-      await releaseDataDir();
-    });
-  } catch (error) {
-    await database.close();
-    await releaseDataDir();
-    throw error;
-  }
-}
-
-main().catch((error: Error) => {
-  console.error(`error: ${error.message}`);
-  process.exit(1);
+  await teardown.add(() => database.close());
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  const template = await ensureMasterTemplate(database.ownerUrl);
+  if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
+  const app = await startApp({
+    ownerUrl: database.ownerUrl,
+    authenticatorUrl: database.authenticatorUrl,
+    jwtSecret: database.secrets.jwtSecret,
+    host: config.host,
+    port: config.port,
+  });
+  await teardown.add(() => app.stop());
+  console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
+  console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
+  console.log(`  GraphiQL  ${app.url}/graphiql`);
+  console.log(`  health    ${app.url}/health`);
+  console.log(`  metrics   ${app.url}/metrics`);
+  console.log(`  token     npm run token -- you@example.com [--admin]`);
 });

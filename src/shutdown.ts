@@ -1,22 +1,49 @@
-// Graceful shutdown on SIGINT/SIGTERM: run `stop` once; a second signal, or a stop that takes
-// longer than SHUTDOWN_TIMEOUT_SECONDS, exits at once with a failure code.
+// Orderly shutdown. A Teardown collects what has been started, to undo it in reverse order, once:
+// on SIGINT/SIGTERM (even in the middle of start-up) or when start-up fails. A second signal, or a
+// shutdown that takes longer than SHUTDOWN_TIMEOUT_SECONDS, exits at once with a failure code.
 import { config } from "./config.ts";
 
-export function onShutdownSignal(stop: () => Promise<void>): void {
-  let stopping = false;
+/** Thrown by Teardown.add when shutdown began while the step was starting. */
+export class StartupInterrupted extends Error {
+  constructor() {
+    super("start-up interrupted by shutdown");
+  }
+}
+
+export class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+  stopping = false;
+
+  /** Registers how to undo a step that just started; if shutdown has begun, undoes it at once. */
+  async add(undo: () => Promise<void>): Promise<void> {
+    if (this.stopping) {
+      await undo();
+      throw new StartupInterrupted();
+    }
+    this.steps.push(undo);
+  }
+
+  async run(): Promise<void> {
+    this.stopping = true;
+    for (let undo = this.steps.pop(); undo; undo = this.steps.pop()) await undo();
+  }
+}
+
+export function onShutdownSignal(teardown: Teardown): void {
+  let signalled = false;
   const handle = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (signalled) {
       console.error(`${signal} again: exiting without waiting`);
       process.exit(1);
     }
-    stopping = true;
+    signalled = true;
     console.log(`${signal}: shutting down (finishing requests and jobs)...`);
     const timer = setTimeout(() => {
       console.error(`shutdown took longer than ${config.shutdownTimeoutSeconds}s: exiting`);
       process.exit(1);
     }, config.shutdownTimeoutSeconds * 1000);
     timer.unref();
-    stop().then(
+    teardown.run().then(
       () => {
         console.log("stopped");
         process.exitCode = 0;
@@ -29,4 +56,16 @@ export function onShutdownSignal(stop: () => Promise<void>): void {
   };
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);
+}
+
+/** Runs a command's start-up under a Teardown: signals stop it at any point, failures undo it. */
+export function runUntilSignalled(start: (teardown: Teardown) => Promise<void>): void {
+  const teardown = new Teardown();
+  onShutdownSignal(teardown);
+  start(teardown).catch(async (error: Error) => {
+    if (teardown.stopping) return; // a signal arrived during start-up; the handler finishes the job
+    console.error(`error: ${error.message}`);
+    await teardown.run().catch(() => {});
+    process.exit(1);
+  });
 }

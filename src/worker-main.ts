@@ -3,21 +3,14 @@
 import "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
-import { onShutdownSignal } from "./shutdown.ts";
+import { runUntilSignalled } from "./shutdown.ts";
 import { startWorker } from "./worker.ts";
 
-async function main() {
+runUntilSignalled(async (teardown) => {
   const database = await openDatabase();
+  await teardown.add(() => database.close());
   await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
   const runner = await startWorker(database.ownerUrl);
+  await teardown.add(() => runner.stop());
   console.log("worker running (tasks/ and crontab); Ctrl-C stops it");
-  onShutdownSignal(async () => {
-    await runner.stop();
-    await database.close();
-  });
-}
-
-main().catch((error: Error) => {
-  console.error(`error: ${error.message}`);
-  process.exit(1);
 });

@@ -60,4 +60,21 @@ describe("with the embedded PostgreSQL", () => {
     await waitFor(() => isRunning(postmasterPid), (running) => !running);
     await expect(readFile(path.join(dataDir, "pg", "postmaster.pid"))).rejects.toThrow(/ENOENT/);
   }, 120_000);
+
+  test("SIGTERM in the middle of start-up still stops everything it had started", async () => {
+    const dataDir = await scratchDir();
+    const main = startMain({ DATA_DIR: dataDir, JWT_SECRET });
+    // Wait until the cluster is up (so there is something to clean up), then stop at once:
+    // the signal lands during migration or template loading.
+    const postmasterPid = await waitFor(
+      () => readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8").then((text) => Number(text.split("\n")[0]), () => 0),
+      (pid) => pid > 0,
+      60_000,
+    );
+    main.child.kill("SIGTERM");
+    await main.exit;
+    expect(main.output()).not.toMatch(/error:/);
+    await waitFor(() => isRunning(postmasterPid), (running) => !running);
+    await expect(readFile(path.join(dataDir, "server.pid"))).rejects.toThrow(/ENOENT/);
+  }, 120_000);
 });
