@@ -2,6 +2,20 @@
 -- and only that record points at it; the file it shared stays for everyone else. The old image is
 -- purged by the trigger in 330_image_purge.sql once nothing points at it any more.
 
+create or replace function app_private.assert_image_table(table_name text) returns void
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if not table_name = any (app_private.image_tables()) then
+    raise exception 'records of "%" have no image; expected one of: %', table_name, array_to_string(app_private.image_tables(), ', ')
+      using errcode = 'CE110';
+  end if;
+end;
+$$;
+comment on function app_private.assert_image_table(text) is
+  E'Raises CE110 unless records of the table have an image.';
+
 create or replace function app_private.attach_uploaded_image(
   table_name text,
   record_id uuid,
@@ -20,10 +34,7 @@ declare
   v_image_id uuid;
   v_updated integer;
 begin
-  if not table_name = any (app_private.image_tables()) then
-    raise exception 'records of "%" have no image; expected one of: %', table_name, array_to_string(app_private.image_tables(), ', ')
-      using errcode = 'CE110';
-  end if;
+  perform app_private.assert_image_table(table_name);
 
   insert into app_public.images (file_id, file_path, url, width, height, content_hash)
   values (file_id, file_path, url, width, height, content_hash)

@@ -20,12 +20,11 @@ export type AsVisitor = <T>(query: (client: { query(text: string, values: unknow
 export class ImageError extends Error {}
 
 export async function replaceImage(db: Kysely<DB>, asVisitor: AsVisitor, input: ReplaceImageInput) {
-  const { rows } = await sql<{ tables: string[] }>`select app_private.image_tables() as tables`.execute(db);
-  const tables = rows[0]!.tables;
-  if (!tables.includes(input.table)) {
-    throw new ImageError(`records of "${input.table}" have no image; expected one of: ${tables.join(", ")}`);
-  }
   if (input.content.length === 0) throw new ImageError("the image is empty");
+  // Before the table name goes into the probe below.
+  await sql`select app_private.assert_image_table(${input.table})`.execute(db).catch((error: Error) => {
+    throw new ImageError(error.message);
+  });
 
   // The visitor's own update policy decides whether they may change this record.
   const [current] = await asVisitor<{ image_id: string | null }>((client) =>
