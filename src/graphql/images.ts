@@ -8,9 +8,6 @@ import type { DB } from "../db/kysely.ts";
 import { imageUrl } from "../images/imagekit.ts";
 import { ImageError, replaceImage, type AsVisitor } from "../images/replace-image.ts";
 
-/** Content tables whose rows have an image (the database's own list is app_private.image_tables()). */
-const TABLES_WITH_IMAGES = ["factions", "junctures", "schticks", "weapons", "characters", "vehicles", "sites", "parties"];
-
 interface ReplaceImageArgs {
   table: string;
   recordId: string;
@@ -23,11 +20,12 @@ export function makeImagesPlugin(db: Kysely<DB>) {
     const resources = build.input.pgRegistry.pgResources;
     const images = resources.images;
     if (!images) throw new Error("ImagesPlugin: app_public.images is not in the schema");
-    const typeNames = TABLES_WITH_IMAGES.map((table) => {
-      const resource = resources[table];
-      if (!resource) throw new Error(`ImagesPlugin: app_public.${table} is not in the schema`);
-      return build.inflection.tableType(resource.codec);
-    });
+    // The tables whose rows have an image, as the introspected schema says (an image_id column).
+    const tablesWithImages = Object.values(resources).filter(
+      (resource) => !resource.parameters && !resource.isUnique && (resource.codec.attributes as Record<string, unknown> | undefined)?.image_id,
+    );
+    const tableNames = tablesWithImages.map((resource) => resource.name);
+    const typeNames = tablesWithImages.map((resource) => build.inflection.tableType(resource.codec));
 
     return {
       typeDefs: gql`
@@ -44,7 +42,7 @@ export function makeImagesPlugin(db: Kysely<DB>) {
 
         input ReplaceImageInput {
           """
-          The table of the record: ${TABLES_WITH_IMAGES.join(", ")}.
+          The table of the record: ${tableNames.join(", ")}.
           """
           table: String!
           recordId: UUID!

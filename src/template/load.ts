@@ -1,13 +1,10 @@
 // `npm run template:load` (and `npm start` on an empty database): creates the master template
 // campaign from the generator, in one transaction. Idempotent: an existing template is kept.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { config, imageKitConfig } from "../config.ts";
 import { createKysely } from "../db/kysely.ts";
 import type { DB } from "../db/kysely.ts";
 import { generateTemplate, type TemplateContent } from "./generate.ts";
-
-/** Tables in the order their references need. */
-const LOAD_ORDER = ["factions", "junctures", "schticks", "weapons", "characters", "vehicles", "sites", "parties", "character_schticks", "carries"] as const;
 
 export interface LoadOptions {
   ownerEmail: string;
@@ -16,7 +13,7 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number, step: string) => void;
 }
 
-export async function findMasterTemplate(db: Kysely<DB>): Promise<string | undefined> {
+async function findMasterTemplate(db: Kysely<DB>): Promise<string | undefined> {
   const row = await db.selectFrom("app_public.campaigns").select("id").where("is_master_template", "=", true).executeTakeFirst();
   return row?.id;
 }
@@ -26,7 +23,10 @@ export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promis
   if (existing) return { campaignId: existing, created: false };
 
   const content: TemplateContent = generateTemplate(options.urlEndpoint);
-  const total = LOAD_ORDER.length + 2;
+  // The database's list of content tables, which is also the order their references need.
+  const { rows } = await sql<{ tables: (keyof TemplateContent)[] }>`select app_private.content_tables() as tables`.execute(db);
+  const tables = rows[0]!.tables;
+  const total = tables.length + 2;
   const progress = (done: number, step: string) => options.onProgress?.(done, total, step);
 
   return db.transaction().execute(async (trx) => {
@@ -53,7 +53,7 @@ export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promis
     await trx.insertInto("app_public.images").values(content.images as never).onConflict((conflict) => conflict.column("file_id").doNothing()).execute();
     progress(2, `${content.images.length} images`);
 
-    for (const [index, table] of LOAD_ORDER.entries()) {
+    for (const [index, table] of tables.entries()) {
       const rows = content[table].map((row) => ({ ...row, campaign_id: campaign.id }));
       if (rows.length > 0) await trx.insertInto(`app_public.${table}`).values(rows as never).execute();
       progress(index + 3, `${rows.length} ${table}`);

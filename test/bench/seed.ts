@@ -4,8 +4,9 @@
 // each INSERT committing on its own (an ORM's plain `create` in a loop: `baseline_ms_p50`, the
 // ratio's denominator) and all of them inside one long transaction (`baseline_one_tx_ms_p50`).
 //   npm run bench -- seed            BENCH_CAMPAIGNS (default 30), BENCH_BASELINE_CAMPAIGNS (default 3)
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import { createKysely, type DB } from "../../src/db/kysely.ts";
+import { rowCounts } from "../support/content.ts";
 import { prepareDatabase } from "../support/prepared-database.ts";
 
 const CAMPAIGNS = Number(process.env.BENCH_CAMPAIGNS || 30);
@@ -87,14 +88,8 @@ const prepared = await prepareDatabase("campaign_engine_bench", "bench");
 const db = createKysely(prepared.url, 1);
 try {
   const template = await db.selectFrom("app_public.campaigns").select(["id", "user_id"]).where("is_master_template", "=", true).executeTakeFirstOrThrow();
-  const { rows: [counted] } = await sql<{ rows: number }>`
-    select (select count(*) from app_public.factions where campaign_id = ${template.id}) + (select count(*) from app_public.junctures where campaign_id = ${template.id})
-         + (select count(*) from app_public.schticks where campaign_id = ${template.id}) + (select count(*) from app_public.weapons where campaign_id = ${template.id})
-         + (select count(*) from app_public.characters where campaign_id = ${template.id}) + (select count(*) from app_public.vehicles where campaign_id = ${template.id})
-         + (select count(*) from app_public.sites where campaign_id = ${template.id}) + (select count(*) from app_public.parties where campaign_id = ${template.id})
-         + (select count(*) from app_public.character_schticks where campaign_id = ${template.id}) + (select count(*) from app_public.carries where campaign_id = ${template.id})
-      as rows`.execute(db);
-  const rowsPerCampaign = Number(counted!.rows);
+  const asOwner = { query: async <Row>(text: string, values: unknown[] = []) => (await db.executeQuery<Row>(CompiledQuery.raw(text, values))).rows };
+  const rowsPerCampaign = Object.values(await rowCounts(asOwner, template.id)).reduce((sum, count) => sum + count, 0);
 
   const seedTimes: number[] = [];
   for (let i = 0; i < WARM_UP + CAMPAIGNS; i++) {

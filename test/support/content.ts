@@ -1,7 +1,10 @@
 // Campaign content helpers: a user's campaign seeded from the master template.
 import type { TestDatabase } from "./database.ts";
 
-export const CONTENT_TABLES = ["factions", "junctures", "schticks", "weapons", "characters", "vehicles", "sites", "parties", "character_schticks", "carries"];
+/** Anything that runs a query as the owner: a TestDatabase, or a benchmark's adapter. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
+}
 
 export async function masterTemplateId(database: TestDatabase): Promise<string> {
   const [row] = await database.query<{ id: string }>("select id from app_public.campaigns where is_master_template");
@@ -27,10 +30,11 @@ export async function seededCampaign(database: TestDatabase, email: string, name
   return id;
 }
 
-/** Rows per content table of a campaign. */
-export async function rowCounts(database: TestDatabase, campaignId: string): Promise<Record<string, number>> {
+/** Rows per content table (the database's list, app_private.content_tables()) of a campaign. */
+export async function rowCounts(database: Queryable, campaignId: string): Promise<Record<string, number>> {
+  const [{ tables }] = (await database.query<{ tables: string[] }>("select app_private.content_tables() as tables")) as [{ tables: string[] }];
   const [row] = await database.query<Record<string, number>>(
-    `select ${CONTENT_TABLES.map((table) => `(select count(*)::int from app_public.${table} where campaign_id = $1) as ${table}`).join(", ")}`,
+    `select ${tables.map((table) => `(select count(*)::int from app_public.${table} where campaign_id = $1) as ${table}`).join(", ")}`,
     [campaignId],
   );
   return row!;
