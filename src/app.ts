@@ -1,6 +1,5 @@
 // The whole product in one process: notification hub, worker and HTTP server over one database.
 // `npm start` runs it; tests start it in-process against their own database.
-import type { Runner } from "graphile-worker";
 import { makeAuthenticate } from "./auth/authenticate.ts";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
@@ -19,8 +18,6 @@ export interface AppOptions {
 
 export interface RunningApp {
   url: string;
-  runner: Runner;
-  hub: NotificationHub;
   /** Graceful, in reverse order of start: stop accepting and finish requests, finish jobs, release connections. */
   stop(): Promise<void>;
 }
@@ -54,7 +51,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     });
     await started.add(() => server.close());
 
-    return { url: server.url, runner, hub, stop: () => started.run() };
+    return { url: server.url, stop: () => started.run() };
   } catch (error) {
     await started.run().catch(() => {});
     throw error;

@@ -4,7 +4,7 @@
 import { config } from "./config.ts";
 
 /** Thrown by Teardown.add when shutdown began while the step was starting. */
-export class StartupInterrupted extends Error {
+class StartupInterrupted extends Error {
   constructor() {
     super("start-up interrupted by shutdown");
   }
@@ -29,7 +29,7 @@ export class Teardown {
   }
 }
 
-export function onShutdownSignal(teardown: Teardown): void {
+function onShutdownSignal(teardown: Teardown): void {
   let signalled = false;
   const handle = (signal: NodeJS.Signals) => {
     if (signalled) {

@@ -7,12 +7,11 @@ import type { Task } from "graphile-worker";
 import { compileOnly } from "../src/db/compile.ts";
 import { deleteFile } from "../src/images/imagekit.ts";
 import { sql } from "kysely";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "../src/uuid.ts";
 
 const task: Task = async (payload, helpers) => {
   const imageId = (payload as { image_id?: unknown } | null)?.image_id;
-  if (typeof imageId !== "string" || !UUID.test(imageId)) {
+  if (!isUuid(imageId)) {
     throw new Error(`purge_image needs {"image_id": "<uuid>"}, got ${JSON.stringify(payload)}`);
   }
   const lock = compileOnly.selectFrom("app_public.images").select("file_id").where("id", "=", imageId).forUpdate().compile();

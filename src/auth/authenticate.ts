@@ -2,9 +2,9 @@
 // for a token that is malformed, badly signed, expired or names a user who does not exist.
 import type { Kysely } from "kysely";
 import type { DB } from "../db/kysely.ts";
+import { isUuid } from "../uuid.ts";
 import { type Claims, TokenError, verifyToken } from "./jwt.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type Authenticate = (authorization: string | undefined) => Promise<Claims | null>;
 
@@ -14,7 +14,7 @@ export function makeAuthenticate(db: Kysely<DB>, secret: string): Authenticate {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new TokenError('Authorization header must be "Bearer <token>"');
     const claims = await verifyToken(match[1]!, secret);
-    if (!UUID.test(claims.sub)) throw new TokenError("token is malformed: its subject is not a user id");
+    if (!isUuid(claims.sub)) throw new TokenError("token is malformed: its subject is not a user id");
     const user = await db.selectFrom("app_public.users").select(["id", "is_admin"]).where("id", "=", claims.sub).executeTakeFirst();
     if (!user) throw new TokenError("token names an unknown user: it may have been deleted");
     // Admin rights are the database's to grant and withdraw, effective at once, not when a token expires.

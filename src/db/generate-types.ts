@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../config.ts";
 
-export const typesFile = path.join(projectRoot, "src", "db", "types.ts");
+const typesFile = path.join(projectRoot, "src", "db", "types.ts");
 
 /** Runs kysely-codegen against `ownerUrl`; rejects when `verify` is set and the file is stale. */
 export async function generateTypes(ownerUrl: string, { verify = false } = {}): Promise<string> {

@@ -10,9 +10,11 @@ import { runMigrations as installWorkerSchema } from "graphile-worker";
 // graphile-migrate keeps its pool open for a moment after use and exits the process if one of
 // those idle connections errors (a database dropped or restarted then); we end it right away.
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
+import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import { projectRoot } from "../config.ts";
 import { withUser } from "./database.ts";
+import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
@@ -88,9 +90,9 @@ async function ensureAuthenticatorPassword(ownerUrl: string, password: string): 
 }
 
 /** Committed migrations not yet applied to the database (empty when it is current). */
-export async function pendingMigrations(client: { query(text: string): Promise<{ rows: { filename: string }[] }> }) {
+export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
   const committed = (await readdir(path.join(migrationsFolder, "committed"))).filter((name) => name.endsWith(".sql"));
-  const { rows } = await client.query("select filename from graphile_migrate.migrations");
+  const { rows } = await sql<{ filename: string }>`select filename from graphile_migrate.migrations`.execute(db);
   const applied = new Set(rows.map((row) => row.filename));
   // graphile-migrate records "000001.sql" for "000001-foundation.sql".
   return committed.filter((name) => !applied.has(`${name.split(/[-.]/)[0]}.sql`));

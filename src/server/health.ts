@@ -1,6 +1,6 @@
 // GET /health: 200 when the database answers, the worker runs and no committed migration is
 // pending; 503 otherwise, with the failing part named, for load balancers and uptime checkers.
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Middleware } from "koa";
 import type { DB } from "../db/kysely.ts";
 import { pendingMigrations } from "../db/migrate.ts";
@@ -14,9 +14,7 @@ async function check(sources: HealthSources) {
   let database: "ok" | string = "ok";
   let migrations: "current" | string = "current";
   try {
-    const pending = await pendingMigrations({
-      query: async (text) => sql<{ filename: string }>`${sql.raw(text)}`.execute(sources.db),
-    });
+    const pending = await pendingMigrations(sources.db);
     if (pending.length > 0) migrations = `pending: ${pending.join(", ")}`;
   } catch (error) {
     database = `unreachable: ${(error as Error).message}`;

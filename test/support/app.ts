@@ -6,7 +6,7 @@ import type { TestDatabase } from "./database.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256";
 
-export function useTestApp(database: TestDatabase): { readonly url: string; readonly app: RunningApp } {
+export function useTestApp(database: TestDatabase): { readonly url: string } {
   let app: RunningApp | undefined;
   beforeAll(async () => {
     await database.query("select 1"); // creates the database
@@ -24,9 +24,6 @@ export function useTestApp(database: TestDatabase): { readonly url: string; read
   return {
     get url() {
       return app!.url;
-    },
-    get app() {
-      return app!;
     },
   };
 }
