@@ -16,9 +16,13 @@ $$;
 comment on function app_private.tg__timestamps() is
   E'Trigger function (before update): keeps created_at and moves updated_at forward.';
 
-create or replace trigger _100_timestamps before update on app_public.users
-  for each row execute function app_private.tg__timestamps();
-create or replace trigger _100_timestamps before update on app_public.marketers
-  for each row execute function app_private.tg__timestamps();
-create or replace trigger _100_timestamps before update on app_public.campaigns
-  for each row execute function app_private.tg__timestamps();
+do $$
+declare
+  v_table text;
+begin
+  foreach v_table in array array['users', 'marketers', 'campaigns'] || app_private.content_tables() loop
+    execute format('create or replace trigger _100_timestamps before update on app_public.%I
+                      for each row execute function app_private.tg__timestamps()', v_table);
+  end loop;
+end
+$$;
