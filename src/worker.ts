@@ -1,8 +1,52 @@
-// The graphile-worker runner, configured by graphile.config.ts (tasks/ and crontab).
-import { run, type Runner } from "graphile-worker";
+// The graphile-worker runner, configured by graphile.config.ts (tasks/ and crontab), with the timer
+// alarm that fires campaign timers on time (src/timers/alarm.ts).
+import { EventEmitter } from "node:events";
+import { run, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import preset from "../graphile.config.ts";
+import { createKysely } from "./db/kysely.ts";
+import { NotificationHub } from "./notifications/hub.ts";
+import { Teardown } from "./shutdown.ts";
+import { startTimerAlarm } from "./timers/alarm.ts";
 
-export async function startWorker(connectionString: string): Promise<Runner> {
-  // Signals are handled by our own shutdown, which stops the worker in order.
-  return run({ preset, connectionString, noHandleSignals: true });
+export interface RunningWorker {
+  events: WorkerEvents;
+  /** Settles when the worker stops. */
+  promise: Promise<void>;
+  /** Finishes running jobs (up to gracefulShutdownAbortTimeout), then releases connections. */
+  stop(): Promise<void>;
+}
+
+// A worker that dies mid-job must not leave its query running on the server (holding locks and
+// the timer it was firing): Postgres checks every 2 s that the client is still there.
+function withDeadClientCheck(connectionString: string): string {
+  const url = new URL(connectionString);
+  url.searchParams.set("options", "-c client_connection_check_interval=2000");
+  return url.toString();
+}
+
+export async function startWorker(connectionString: string): Promise<RunningWorker> {
+  const started = new Teardown();
+  try {
+    const events: WorkerEvents = new EventEmitter();
+    let workerPool: WorkerPool | undefined;
+    events.on("pool:create", (event) => (workerPool = event.workerPool));
+    // Signals are handled by our own shutdown, which stops the worker in order.
+    const runner = await run({ preset, connectionString: withDeadClientCheck(connectionString), noHandleSignals: true, events });
+    await started.add(() => runner.stop());
+
+    const db = createKysely(connectionString, 1);
+    await started.add(() => db.destroy());
+    const hub = new NotificationHub(connectionString);
+    await started.add(() => hub.close());
+    await hub.connect();
+    const alarm = await startTimerAlarm({ db, hub, wake: (count) => workerPool?.nudge(count) });
+    await started.add(() => alarm.stop());
+
+    // Timers a crashed worker left behind are re-driven now, not at the next minute's sweep.
+    await runner.addJob("recover_timers", {}, { jobKey: "recover_timers" });
+    return { events: runner.events, promise: runner.promise, stop: () => started.run() };
+  } catch (error) {
+    await started.run().catch(() => {});
+    throw error;
+  }
 }

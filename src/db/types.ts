@@ -6,6 +6,16 @@
 import type { ColumnType } from "kysely";
 import type { IPostgresInterval } from "postgres-interval";
 
+export type AppPublicCampaignMetricType = "ENGAGEMENT_COUNT" | "PARTICIPANT_COUNT" | "REWARD_CLAIMED" | "STATE_TRANSITION_TIME" | "TIMER_EXECUTION_TIME";
+
+export type AppPublicCampaignStatus = "CLOSED" | "CREATED" | "EXPIRED" | "REWARD_CLAIM" | "RUNNING";
+
+export type AppPublicTimerExecutionStatus = "COMPLETED" | "FAILED" | "STARTED";
+
+export type AppPublicTimerStatus = "CANCELLED" | "COMPLETED" | "FAILED" | "PENDING" | "RUNNING";
+
+export type AppPublicTimerType = "CLOSE_CAMPAIGN" | "EXPIRE_CAMPAIGN" | "REWARD_REMINDER" | "START_CAMPAIGN";
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -26,6 +36,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface AppHiddenWorkerHeartbeats {
@@ -33,7 +45,90 @@ export interface AppHiddenWorkerHeartbeats {
   worker_id: string;
 }
 
+export interface AppPrivateCampaignStateLogArchive {
+  archived_at: Generated<Timestamp>;
+  campaign_id: string;
+  created_at: Generated<Timestamp>;
+  from_state: AppPublicCampaignStatus;
+  id: Generated<string>;
+  metadata: Generated<Json>;
+  to_state: AppPublicCampaignStatus;
+  trigger_event: string;
+}
+
+export interface AppPrivateSettings {
+  name: string;
+  updated_at: Generated<Timestamp>;
+  value: Json;
+}
+
+export interface AppPublicAlerts {
+  /**
+   * Data about the condition, e.g. the failed timers.
+   */
+  details: Generated<Json>;
+  /**
+   * Unique identifier of the alert.
+   */
+  id: Generated<string>;
+  /**
+   * What is wrong, e.g. timer_failed; at most one open alert per kind.
+   */
+  kind: string;
+  /**
+   * What an operator reads.
+   */
+  message: string;
+  /**
+   * When the condition was first seen.
+   */
+  raised_at: Generated<Timestamp>;
+  /**
+   * When the condition cleared; null while open.
+   */
+  resolved_at: Timestamp | null;
+  /**
+   * INFO, WARNING or CRITICAL.
+   */
+  severity: string;
+  /**
+   * When the condition was last seen.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicCampaignMetrics {
+  /**
+   * The campaign measured.
+   */
+  campaign_id: string;
+  /**
+   * Context, e.g. the timer type or the states of a transition.
+   */
+  details: Generated<Json>;
+  /**
+   * Unique identifier of the measurement.
+   */
+  id: Generated<string>;
+  /**
+   * What was measured.
+   */
+  metric_type: AppPublicCampaignMetricType;
+  /**
+   * When it was measured.
+   */
+  recorded_at: Generated<Timestamp>;
+  /**
+   * The value: a count, or milliseconds for times.
+   */
+  value: Numeric;
+}
+
 export interface AppPublicCampaigns {
+  /**
+   * Whether the campaign closes by itself at end_time.
+   */
+  auto_close: Generated<boolean>;
   /**
    * When the campaign was created.
    */
@@ -42,6 +137,14 @@ export interface AppPublicCampaigns {
    * Free text shown with the campaign.
    */
   description: Generated<string>;
+  /**
+   * How long the campaign runs, in hours (fractions allowed); greater than 0.
+   */
+  duration_hours: Numeric | null;
+  /**
+   * When the campaign closes: start_time + duration_hours.
+   */
+  end_time: Timestamp | null;
   /**
    * Unique identifier of the campaign.
    */
@@ -55,9 +158,21 @@ export interface AppPublicCampaigns {
    */
   marketer_id: string | null;
   /**
+   * Free-form data about the campaign.
+   */
+  metadata: Generated<Json>;
+  /**
    * Name of the campaign; not blank.
    */
   name: string;
+  /**
+   * How long a closed campaign stays open for reward claims before it expires, in hours.
+   */
+  reward_claim_hours: Generated<Numeric>;
+  /**
+   * Whether participants may claim rewards after the campaign closes (CLOSED → REWARD_CLAIM).
+   */
+  rewards_enabled: Generated<boolean>;
   /**
    * When the campaign received its copy of the master template's content.
    */
@@ -67,6 +182,14 @@ export interface AppPublicCampaigns {
    */
   seeding_duration_ms: number | null;
   /**
+   * When the campaign starts (RUNNING), set by scheduleCampaign.
+   */
+  start_time: Timestamp | null;
+  /**
+   * Lifecycle state; changed only through the lifecycle functions (scheduleCampaign, startCampaign, ...).
+   */
+  status: Generated<AppPublicCampaignStatus>;
+  /**
    * When the campaign was last changed.
    */
   updated_at: Generated<Timestamp>;
@@ -74,6 +197,92 @@ export interface AppPublicCampaigns {
    * The owner.
    */
   user_id: Generated<string>;
+}
+
+export interface AppPublicCampaignStateLog {
+  /**
+   * The campaign that changed.
+   */
+  campaign_id: string;
+  /**
+   * When the change happened.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Status before the change.
+   */
+  from_state: AppPublicCampaignStatus;
+  /**
+   * Unique identifier of the entry.
+   */
+  id: Generated<string>;
+  /**
+   * Who changed it (user_id) or which timer (timer_id), and how long the campaign spent in from_state.
+   */
+  metadata: Generated<Json>;
+  /**
+   * Status after the change.
+   */
+  to_state: AppPublicCampaignStatus;
+  /**
+   * What caused it, e.g. start_campaign (a person) or timer:CLOSE_CAMPAIGN (a timer).
+   */
+  trigger_event: string;
+}
+
+export interface AppPublicCampaignTimers {
+  /**
+   * The campaign it acts on.
+   */
+  campaign_id: string;
+  /**
+   * When the timer was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * When it completed.
+   */
+  executed_at: Timestamp | null;
+  /**
+   * Unique identifier of the timer; also the key of the graphile-worker job that fires it.
+   */
+  id: Generated<string>;
+  /**
+   * The error of the last failed attempt.
+   */
+  last_error: string | null;
+  /**
+   * The graphile-worker worker firing it while RUNNING.
+   */
+  locked_by: string | null;
+  /**
+   * When the next attempt is due after a failure (retries back off); null otherwise.
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * Extra data for the timer.
+   */
+  payload: Generated<Json>;
+  /**
+   * How many failed attempts have been retried (0 to 5).
+   */
+  retry_count: Generated<number>;
+  /**
+   * When it is due.
+   */
+  scheduled_at: Timestamp;
+  /**
+   * Where the timer is: PENDING, RUNNING, COMPLETED, FAILED or CANCELLED.
+   */
+  status: Generated<AppPublicTimerStatus>;
+  /**
+   * What it does when it fires.
+   */
+  timer_type: AppPublicTimerType;
+  /**
+   * When the timer last changed.
+   */
+  updated_at: Generated<Timestamp>;
 }
 
 export interface AppPublicCarries {
@@ -473,6 +682,49 @@ export interface AppPublicSites {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicTimerExecutions {
+  /**
+   * The timer's campaign.
+   */
+  campaign_id: string;
+  /**
+   * When it completed or failed.
+   */
+  completed_at: Timestamp | null;
+  /**
+   * Why the attempt failed.
+   */
+  error_message: string | null;
+  /**
+   * completed_at - started_at in milliseconds.
+   */
+  execution_time_ms: Numeric | null;
+  /**
+   * Unique identifier of the attempt.
+   */
+  id: Generated<string>;
+  /**
+   * What the attempt did, e.g. {"changed": true, "from": "CREATED", "to": "RUNNING"}.
+   */
+  result: Json | null;
+  /**
+   * When the attempt started.
+   */
+  started_at: Generated<Timestamp>;
+  /**
+   * STARTED while running, then COMPLETED or FAILED.
+   */
+  status: Generated<AppPublicTimerExecutionStatus>;
+  /**
+   * The timer fired.
+   */
+  timer_id: string;
+  /**
+   * The graphile-worker worker that ran it.
+   */
+  worker_id: string | null;
+}
+
 export interface AppPublicUsers {
   /**
    * When the user was created.
@@ -610,12 +862,81 @@ export interface AppPublicWeapons {
   updated_at: Generated<Timestamp>;
 }
 
+export interface OpsCampaignStateDistribution {
+  campaigns: Int8 | null;
+  changed_last_24h: Int8 | null;
+  status: AppPublicCampaignStatus | null;
+}
+
+export interface OpsFailedTimers {
+  campaign_id: string | null;
+  campaign_name: string | null;
+  campaign_status: AppPublicCampaignStatus | null;
+  failed_at: Timestamp | null;
+  last_error: string | null;
+  retry_count: number | null;
+  scheduled_at: Timestamp | null;
+  timer_id: string | null;
+  timer_type: AppPublicTimerType | null;
+}
+
 export interface OpsJobQueue {
   failing: Int8 | null;
   jobs: Int8 | null;
   next_run_at: Timestamp | null;
   running: Int8 | null;
   task_identifier: string | null;
+}
+
+export interface OpsLifecycleTableSizes {
+  estimated_rows: Int8 | null;
+  name: string | null;
+  total_bytes: Numeric | null;
+  total_size: string | null;
+}
+
+export interface OpsMvActiveCampaigns {
+  campaign_id: string | null;
+  end_time: Timestamp | null;
+  last_transition_at: Timestamp | null;
+  name: string | null;
+  next_timer_at: Timestamp | null;
+  pending_timers: Int8 | null;
+  start_time: Timestamp | null;
+  status: AppPublicCampaignStatus | null;
+}
+
+export interface OpsMvPendingTimers {
+  due_hour: Timestamp | null;
+  first_due_at: Timestamp | null;
+  max_retry_count: number | null;
+  timer_type: AppPublicTimerType | null;
+  timers: Int8 | null;
+}
+
+export interface OpsStuckTimers {
+  campaign_id: string | null;
+  job_id: Int8 | null;
+  job_locked_at: Timestamp | null;
+  last_error: string | null;
+  locked_by: string | null;
+  overdue_by: Interval | null;
+  retry_count: number | null;
+  scheduled_at: Timestamp | null;
+  status: AppPublicTimerStatus | null;
+  timer_id: string | null;
+  timer_type: AppPublicTimerType | null;
+}
+
+export interface OpsTimerPerformance24h {
+  avg_ms: Numeric | null;
+  avg_start_delay_ms: Numeric | null;
+  completed: Int8 | null;
+  executions: Int8 | null;
+  failed: Int8 | null;
+  max_ms: Numeric | null;
+  p95_ms: Numeric | null;
+  timer_type: AppPublicTimerType | null;
 }
 
 export interface OpsWorkerHeartbeats {
@@ -626,6 +947,12 @@ export interface OpsWorkerHeartbeats {
 
 export interface DB {
   "app_hidden.worker_heartbeats": AppHiddenWorkerHeartbeats;
+  "app_private.campaign_state_log_archive": AppPrivateCampaignStateLogArchive;
+  "app_private.settings": AppPrivateSettings;
+  "app_public.alerts": AppPublicAlerts;
+  "app_public.campaign_metrics": AppPublicCampaignMetrics;
+  "app_public.campaign_state_log": AppPublicCampaignStateLog;
+  "app_public.campaign_timers": AppPublicCampaignTimers;
   "app_public.campaigns": AppPublicCampaigns;
   "app_public.carries": AppPublicCarries;
   "app_public.character_schticks": AppPublicCharacterSchticks;
@@ -638,9 +965,17 @@ export interface DB {
   "app_public.parties": AppPublicParties;
   "app_public.schticks": AppPublicSchticks;
   "app_public.sites": AppPublicSites;
+  "app_public.timer_executions": AppPublicTimerExecutions;
   "app_public.users": AppPublicUsers;
   "app_public.vehicles": AppPublicVehicles;
   "app_public.weapons": AppPublicWeapons;
+  "ops.campaign_state_distribution": OpsCampaignStateDistribution;
+  "ops.failed_timers": OpsFailedTimers;
   "ops.job_queue": OpsJobQueue;
+  "ops.lifecycle_table_sizes": OpsLifecycleTableSizes;
+  "ops.mv_active_campaigns": OpsMvActiveCampaigns;
+  "ops.mv_pending_timers": OpsMvPendingTimers;
+  "ops.stuck_timers": OpsStuckTimers;
+  "ops.timer_performance_24h": OpsTimerPerformance24h;
   "ops.worker_heartbeats": OpsWorkerHeartbeats;
 }

@@ -1,7 +1,7 @@
 // Prometheus metrics (GET /metrics): process defaults, HTTP requests and graphile-worker jobs.
 import type { Middleware } from "koa";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { Runner } from "graphile-worker";
+import type { WorkerEvents } from "graphile-worker";
 
 export function createMetrics() {
   // One registry per server, so several servers in one process (tests) do not collide.
@@ -40,7 +40,7 @@ export function createMetrics() {
     }
   };
 
-  function observeWorker(runner: Runner) {
+  function observeWorker(runner: { events: WorkerEvents }) {
     runner.events.on("job:success", ({ job }) => jobs.inc({ task: job.task_identifier, outcome: "success" }));
     runner.events.on("job:error", ({ job }) => jobs.inc({ task: job.task_identifier, outcome: "error" }));
   }
