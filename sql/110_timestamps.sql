@@ -20,7 +20,7 @@ do $$
 declare
   v_table text;
 begin
-  foreach v_table in array array['users', 'marketers', 'campaigns', 'campaign_timers', 'alerts']
+  foreach v_table in array array['users', 'marketers', 'campaigns', 'campaign_timers']
                           || app_private.content_tables() loop
     execute format('create or replace trigger _100_timestamps before update on app_public.%I
                       for each row execute function app_private.tg__timestamps()', v_table);

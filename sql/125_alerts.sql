@@ -15,7 +15,7 @@ declare
 begin
   -- An open alert of this kind is refreshed rather than duplicated.
   update app_public.alerts
-     set severity = alert_severity, message = alert_message, details = alert_details
+     set severity = alert_severity, message = alert_message, details = alert_details, updated_at = now()
    where kind = alert_kind and resolved_at is null
   returning * into v_alert;
   if not found then

@@ -58,15 +58,18 @@ declare
 begin
   select coalesce(max(created_at), OLD.created_at) into v_entered_from_state
   from app_public.campaign_state_log where campaign_id = NEW.id;
-  v_ms_in_from_state := round(extract(epoch from (now() - v_entered_from_state)) * 1000, 3);
+  v_ms_in_from_state := round(extract(epoch from (clock_timestamp() - v_entered_from_state)) * 1000, 3);
 
-  insert into app_public.campaign_state_log (campaign_id, from_state, to_state, trigger_event, metadata)
+  -- clock_timestamp, not now(): two transitions in one transaction (close, then open reward
+  -- claims) keep their order.
+  insert into app_public.campaign_state_log (campaign_id, from_state, to_state, trigger_event, metadata, created_at)
   values (
     NEW.id, OLD.status, NEW.status,
     -- A status changed without the lifecycle functions (an operator in psql) still says who did it.
     coalesce(v_cause ->> 'event', 'direct_update'),
     coalesce(v_cause -> 'metadata', jsonb_build_object('database_user', current_user))
-      || jsonb_build_object('ms_in_from_state', v_ms_in_from_state)
+      || jsonb_build_object('ms_in_from_state', v_ms_in_from_state),
+    clock_timestamp()
   );
   insert into app_public.campaign_metrics (campaign_id, metric_type, value, details)
   values (NEW.id, 'STATE_TRANSITION_TIME', v_ms_in_from_state,

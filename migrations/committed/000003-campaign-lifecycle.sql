@@ -1,5 +1,5 @@
 --! Previous: sha1:cd23ec99e3716c898dcc8b59ac55b527b316cd1b
---! Hash: sha1:fcb0ac7e74e0f80ebc1a7206d65ee226fef58503
+--! Hash: sha1:e12f1bb3a61903697ae5423d19399372d617d2ad
 --! Message: campaign lifecycle
 
 -- Campaign lifecycle: CREATED → RUNNING → CLOSED → REWARD_CLAIM → EXPIRED on durable timers.
@@ -88,6 +88,7 @@ create table app_public.campaign_timers (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+create index campaign_timers_campaign_id_idx on app_public.campaign_timers (campaign_id);
 create unique index campaign_timers_one_active_per_type on app_public.campaign_timers (campaign_id, timer_type)
   where status in ('PENDING', 'RUNNING');
 -- A PENDING timer is due at the later of scheduled_at and next_attempt_at.

@@ -11,6 +11,7 @@ import type { Claims } from "../auth/jwt.ts";
 import type { Kysely } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
+import { maskError } from "./mask-error.ts";
 import { makeImagesPlugin } from "./images.ts";
 
 export interface PresetOptions {
@@ -49,7 +50,8 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
       // Room for a base64-encoded image in replaceImage.
-      maxRequestLength: 15_000_000 },
+      maxRequestLength: 15_000_000,
+      maskError },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
