@@ -1,4 +1,4 @@
-// Runs `npm start`'s entry point as a real child process and watches its output.
+// Runs an entry point (`npm start`'s, `npm run worker`'s) as a real child process and watches its output.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,8 +13,17 @@ export interface Started {
 }
 
 export function startMain(env: Record<string, string | undefined>): Started {
+  return startEntry("main.ts", env);
+}
+
+/** `npm run worker`: graphile-worker with the timer alarm, no HTTP server. */
+export function startWorkerProcess(env: Record<string, string | undefined>): Started {
+  return startEntry("worker-main.ts", env);
+}
+
+function startEntry(entry: string, env: Record<string, string | undefined>): Started {
   let output = "";
-  const child = spawn(process.execPath, [path.join(projectRoot, "src", "main.ts")], {
+  const child = spawn(process.execPath, [path.join(projectRoot, "src", entry)], {
     cwd: projectRoot,
     env: { ...process.env, PORT: "0", DATABASE_URL: undefined, ...env },
     stdio: ["ignore", "pipe", "pipe"],
