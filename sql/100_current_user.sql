@@ -30,3 +30,23 @@ create or replace function app_private.current_user_marketer_ids() returns setof
   $$;
 comment on function app_private.current_user_marketer_ids() is
   E'The marketers the signed-in user is a member of.';
+
+-- Admin operations are for admins signed in through the API, and for operators in psql connected
+-- as the database owner. The API always runs as the visitor role (SET ROLE), so a session that
+-- never switched role and is not the API's login is an operator's.
+create or replace function app_private.assert_admin() returns void
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if app_public.current_user_is_admin() then
+    return;
+  end if;
+  if current_setting('role') = 'none' and session_user::text <> 'campaign_engine_authenticator' then
+    return;
+  end if;
+  raise exception 'only admins may do this' using errcode = '42501';
+end;
+$$;
+comment on function app_private.assert_admin() is
+  E'Raises insufficient_privilege (42501) unless the signed-in user is an admin or the session is an operator''s (psql as the owner).';

@@ -2,6 +2,16 @@
 -- the column defaults set both and visitors are granted neither column; on update, this trigger
 -- keeps created_at and moves updated_at forward. (No insert trigger: seeding inserts a thousand
 -- rows at a time, and a row trigger there would only repeat the defaults.)
+--
+-- One exception: handing over a pool campaign (sql/500_create_campaign.sql) restamps it and its
+-- content so they look new. It sets campaign_engine.restamping for its transaction, and the
+-- triggers' WHEN clause skips them (no trigger call per row for the ~1,000 rows).
+
+create or replace function app_private.is_restamping() returns boolean
+  language sql stable
+  as $$ select coalesce(current_setting('campaign_engine.restamping', true), '') = 'on' $$;
+comment on function app_private.is_restamping() is
+  E'True inside the transaction of a pool hand-over, which sets created_at and updated_at itself.';
 
 create or replace function app_private.tg__timestamps() returns trigger
   language plpgsql volatile
@@ -23,7 +33,8 @@ begin
   foreach v_table in array array['users', 'marketers', 'campaigns', 'campaign_timers']
                           || app_private.content_tables() loop
     execute format('create or replace trigger _100_timestamps before update on app_public.%I
-                      for each row execute function app_private.tg__timestamps()', v_table);
+                      for each row when (not app_private.is_restamping())
+                      execute function app_private.tg__timestamps()', v_table);
   end loop;
 end
 $$;

@@ -1,6 +1,18 @@
 -- Alerts: raised by the database where a condition is detected (a timer failing for good, a pool
 -- running dry), at most one open alert per kind, resolved when the condition clears. Each change
--- is announced on the `alerts` channel.
+-- is announced on the `pool` channel (the admin dashboard's), and a new or resolved alert is
+-- delivered by the send_alert_webhook and send_alert_email tasks (each does nothing unless
+-- configured), retried by graphile-worker until it gets through.
+
+create or replace function app_private.enqueue_alert_delivery(alert_id uuid) returns void
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select app_private.add_job(task, json_build_object('alert_id', alert_id), max_attempts => 10)
+      from unnest(array['send_alert_webhook', 'send_alert_email']) as task
+  $$;
+comment on function app_private.enqueue_alert_delivery(uuid) is
+  E'Enqueues delivering the alert (as it is now: open or resolved) to the webhook and by email.';
 
 -- security definer: raised from paths that visitors trigger (timers they schedule), but only
 -- admins may read or write alerts.
@@ -22,8 +34,9 @@ begin
     insert into app_public.alerts (severity, kind, message, details)
     values (alert_severity, alert_kind, alert_message, alert_details)
     returning * into v_alert;
+    perform app_private.enqueue_alert_delivery(v_alert.id);
   end if;
-  perform pg_notify('alerts', json_build_object('event', 'alert_raised', 'kind', alert_kind, 'severity', alert_severity)::text);
+  perform pg_notify('pool', json_build_object('event', 'alert_raised', 'kind', alert_kind, 'severity', alert_severity)::text);
   return v_alert;
 end;
 $$;
@@ -35,10 +48,14 @@ create or replace function app_private.resolve_alert(alert_kind text) returns vo
   language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
+declare
+  v_alert_id uuid;
 begin
-  update app_public.alerts set resolved_at = now() where kind = alert_kind and resolved_at is null;
+  update app_public.alerts set resolved_at = now() where kind = alert_kind and resolved_at is null
+  returning id into v_alert_id;
   if found then
-    perform pg_notify('alerts', json_build_object('event', 'alert_resolved', 'kind', alert_kind)::text);
+    perform app_private.enqueue_alert_delivery(v_alert_id);
+    perform pg_notify('pool', json_build_object('event', 'alert_resolved', 'kind', alert_kind)::text);
   end if;
 end;
 $$;

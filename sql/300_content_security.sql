@@ -6,7 +6,8 @@ create or replace function app_private.current_user_may_edit_campaign(campaign_i
   language sql stable
   as $$
     select app_public.current_user_is_admin()
-        or exists (select 1 from app_public.campaigns c where c.id = campaign_id and c.user_id = app_public.current_user_id())
+        or exists (select 1 from app_public.campaigns c
+                   where c.id = campaign_id and c.user_id = app_public.current_user_id() and not c.is_pool)
   $$;
 comment on function app_private.current_user_may_edit_campaign(uuid) is
   E'True when the signed-in user owns the campaign or is an admin.';

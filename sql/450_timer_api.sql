@@ -1,18 +1,6 @@
 -- Timers through the API: the owner of a campaign (or an admin) can fire one of its timers now or
 -- cancel it; admins can list pending and overdue timers and run the recovery sweep.
 
-create or replace function app_private.assert_admin() returns void
-  language plpgsql stable
-  as $$
-begin
-  if not app_public.current_user_is_admin() then
-    raise exception 'only admins may do this' using errcode = '42501';
-  end if;
-end;
-$$;
-comment on function app_private.assert_admin() is
-  E'Raises insufficient_privilege (42501) unless the signed-in user is an admin.';
-
 -- Finds a timer the signed-in user may change, locked; CE012 otherwise (without telling whether it exists).
 create or replace function app_private.editable_timer(wanted_timer_id uuid) returns app_public.campaign_timers
   language plpgsql volatile

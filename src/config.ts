@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-function integer(name: string, fallback: number): number {
+function integer(name: string, fallback: number): number;
+function integer(name: string, fallback: undefined): number | undefined;
+function integer(name: string, fallback: number | undefined): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -32,6 +34,8 @@ export const config = {
   graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",
   /** Owner of the master template campaign. */
   masterOwnerEmail: (process.env.MASTER_OWNER_EMAIL || "master@localhost").toLowerCase(),
+  /** Campaigns one user may create per hour; unset keeps app_private.settings' value (default 20). */
+  campaignRateLimit: integer("CAMPAIGN_RATE_LIMIT", undefined),
 } as const;
 
 /**

@@ -61,10 +61,11 @@ describe("campaign visibility", () => {
   test("a campaign created through the API belongs to its creator", async () => {
     const response = await graphql(
       server.url,
-      `mutation { createCampaign(input: { campaign: { name: "Night market" } }) { campaign { name userByUserId { email } } } }`,
+      `mutation { createCampaign(input: { name: "Night market" }) { result { name userByUserId { email } } } }`,
       { token: alice },
     );
-    expect(response.data?.createCampaign.campaign).toEqual({ name: "Night market", userByUserId: { email: "alice@example.com" } });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.createCampaign.result).toEqual({ name: "Night market", userByUserId: { email: "alice@example.com" } });
     expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: bob }))).toEqual(["bob's campaign"]);
   });
 });

@@ -2,7 +2,8 @@
 //   1. graphile-migrate applies the committed history in migrations/ (tables and data);
 //   2. graphile-worker installs or upgrades its own schema;
 //   3. every file in sql/ (functions, triggers, views, policies, grants) is re-applied in name order,
-//      in one transaction, so a reader finds each function in exactly one file.
+//      in one transaction, so a reader finds each function in exactly one file;
+//   4. run-time settings the environment overrides are written to app_private.settings.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
@@ -12,7 +13,7 @@ import { runMigrations as installWorkerSchema } from "graphile-worker";
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
-import { projectRoot } from "../config.ts";
+import { config, projectRoot } from "../config.ts";
 import { withUser } from "./database.ts";
 import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
@@ -64,6 +65,22 @@ export async function migrate(ownerUrl: string, authenticatorPassword: string): 
   await installWorkerSchema({ connectionString: ownerUrl });
   await applySqlFolder(ownerUrl);
   await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+  await applyEnvironmentSettings(ownerUrl);
+}
+
+/** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */
+async function applyEnvironmentSettings(ownerUrl: string): Promise<void> {
+  const overrides = Object.entries({ campaign_rate_limit: config.campaignRateLimit }).filter(([, value]) => value !== undefined);
+  if (overrides.length === 0) return;
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    for (const [name, value] of overrides) {
+      await client.query("select app_private.set_setting($1, $2::jsonb)", [name, JSON.stringify(value)]);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -8,7 +8,11 @@ import type { IPostgresInterval } from "postgres-interval";
 
 export type AppPublicCampaignMetricType = "ENGAGEMENT_COUNT" | "PARTICIPANT_COUNT" | "REWARD_CLAIMED" | "STATE_TRANSITION_TIME" | "TIMER_EXECUTION_TIME";
 
+export type AppPublicCampaignSource = "inline" | "master" | "user";
+
 export type AppPublicCampaignStatus = "CLOSED" | "CREATED" | "EXPIRED" | "REWARD_CLAIM" | "RUNNING";
+
+export type AppPublicPoolType = "master" | "user";
 
 export type AppPublicTimerExecutionStatus = "COMPLETED" | "FAILED" | "STARTED";
 
@@ -126,6 +130,10 @@ export interface AppPublicCampaignMetrics {
 
 export interface AppPublicCampaigns {
   /**
+   * When the campaign was handed to its user.
+   */
+  activated_at: Timestamp | null;
+  /**
    * Whether the campaign closes by itself at end_time.
    */
   auto_close: Generated<boolean>;
@@ -154,6 +162,10 @@ export interface AppPublicCampaigns {
    */
   is_master_template: Generated<boolean>;
   /**
+   * True while the campaign waits in a pool for its user.
+   */
+  is_pool: Generated<boolean>;
+  /**
    * The marketer whose members share this campaign, if any.
    */
   marketer_id: string | null;
@@ -165,6 +177,14 @@ export interface AppPublicCampaigns {
    * Name of the campaign; not blank.
    */
   name: string;
+  /**
+   * When the campaign was really created (created_at is reset when a pool campaign is handed over); never changes.
+   */
+  pool_created_at: Generated<Timestamp>;
+  /**
+   * The pool the campaign was made for; kept after assignment, so it tells where a campaign came from (null: created inline).
+   */
+  pool_type: AppPublicPoolType | null;
   /**
    * How long a closed campaign stays open for reward claims before it expires, in hours.
    */
@@ -196,7 +216,7 @@ export interface AppPublicCampaigns {
   /**
    * The owner.
    */
-  user_id: Generated<string>;
+  user_id: string;
 }
 
 export interface AppPublicCampaignStateLog {
@@ -580,6 +600,84 @@ export interface AppPublicParties {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicPoolAssignments {
+  /**
+   * When it was handed over.
+   */
+  assigned_at: Generated<Timestamp>;
+  /**
+   * How long create_campaign took in the database, in milliseconds.
+   */
+  assignment_ms: Numeric;
+  /**
+   * The campaign handed over.
+   */
+  campaign_id: string | null;
+  /**
+   * Unique identifier of the assignment.
+   */
+  id: Generated<string>;
+  /**
+   * How long it waited in the pool (zero when inline).
+   */
+  pool_age: Interval;
+  /**
+   * When the campaign was really created.
+   */
+  pool_created_at: Timestamp;
+  /**
+   * master or user pool, or inline when no pool campaign was ready.
+   */
+  source: AppPublicCampaignSource;
+  /**
+   * Who created it.
+   */
+  user_id: string | null;
+}
+
+export interface AppPublicPoolMetrics {
+  /**
+   * Campaigns created since midnight UTC.
+   */
+  assignments_today: number;
+  /**
+   * Average create_campaign time today.
+   */
+  avg_assignment_ms: Numeric | null;
+  /**
+   * Average seeding time of today's pool campaigns.
+   */
+  avg_seeding_ms: Numeric | null;
+  /**
+   * Order of recording.
+   */
+  id: Generated<Int8>;
+  /**
+   * Campaigns ready in the master pool.
+   */
+  master_ready: number;
+  /**
+   * The master pool's target size then.
+   */
+  master_target: number;
+  /**
+   * Of those, how many came from a pool.
+   */
+  pool_hits_today: number;
+  /**
+   * When the snapshot was taken.
+   */
+  recorded_at: Generated<Timestamp>;
+  /**
+   * Pool campaigns created since midnight UTC.
+   */
+  replenishments_today: number;
+  /**
+   * Users with a campaign ready in their own pool.
+   */
+  user_pools: number;
+}
+
 export interface AppPublicSchticks {
   /**
    * False hides it from play without deleting it.
@@ -914,6 +1012,35 @@ export interface OpsMvPendingTimers {
   timers: Int8 | null;
 }
 
+export interface OpsPoolAssignmentsToday {
+  avg_ms: Numeric | null;
+  campaigns: Int8 | null;
+  oldest_pool_age: Interval | null;
+  p99_ms: Numeric | null;
+  source: AppPublicCampaignSource | null;
+}
+
+export interface OpsPoolStatus {
+  being_created: Int8 | null;
+  enabled: boolean | null;
+  health: string | null;
+  master_ready: number | null;
+  master_target: number | null;
+  oldest_master: Interval | null;
+  reason: string | null;
+  user_pools: Int8 | null;
+}
+
+export interface OpsRecentAlerts {
+  kind: string | null;
+  message: string | null;
+  open_for: Interval | null;
+  raised_at: Timestamp | null;
+  resolved_at: Timestamp | null;
+  severity: string | null;
+  updated_at: Timestamp | null;
+}
+
 export interface OpsStuckTimers {
   campaign_id: string | null;
   job_id: Int8 | null;
@@ -963,6 +1090,8 @@ export interface DB {
   "app_public.marketer_members": AppPublicMarketerMembers;
   "app_public.marketers": AppPublicMarketers;
   "app_public.parties": AppPublicParties;
+  "app_public.pool_assignments": AppPublicPoolAssignments;
+  "app_public.pool_metrics": AppPublicPoolMetrics;
   "app_public.schticks": AppPublicSchticks;
   "app_public.sites": AppPublicSites;
   "app_public.timer_executions": AppPublicTimerExecutions;
@@ -975,6 +1104,9 @@ export interface DB {
   "ops.lifecycle_table_sizes": OpsLifecycleTableSizes;
   "ops.mv_active_campaigns": OpsMvActiveCampaigns;
   "ops.mv_pending_timers": OpsMvPendingTimers;
+  "ops.pool_assignments_today": OpsPoolAssignmentsToday;
+  "ops.pool_status": OpsPoolStatus;
+  "ops.recent_alerts": OpsRecentAlerts;
   "ops.stuck_timers": OpsStuckTimers;
   "ops.timer_performance_24h": OpsTimerPerformance24h;
   "ops.worker_heartbeats": OpsWorkerHeartbeats;

@@ -1,0 +1,32 @@
+-- The pools' run-time settings (app_private.settings; a missing row is the default) and counts
+-- that several pool functions share. Admins change them with set_pool_target and set_pools_enabled.
+
+create or replace function app_private.pools_enabled() returns boolean
+  language sql stable
+  as $$ select app_private.setting('pools_enabled', 'true')::boolean $$;
+comment on function app_private.pools_enabled() is
+  E'False when an admin switched the pools off (set_pools_enabled): every campaign is then seeded inline.';
+
+create or replace function app_private.pool_target_size() returns integer
+  language sql stable
+  as $$ select app_private.setting('pool_target_size', '3')::integer $$;
+comment on function app_private.pool_target_size() is
+  E'How many campaigns the master pool keeps ready (set_pool_target).';
+
+create or replace function app_private.master_pool_ready() returns integer
+  language sql stable
+  as $$ select count(*)::integer from app_public.campaigns where is_pool and pool_type = 'master' $$;
+comment on function app_private.master_pool_ready() is
+  E'How many campaigns wait in the master pool.';
+
+create or replace function app_private.pool_min_ready() returns integer
+  language sql stable
+  as $$ select app_private.setting('pool_min_ready', '2')::integer $$;
+comment on function app_private.pool_min_ready() is
+  E'Below this many ready master pool campaigns the monitor raises a CRITICAL alert.';
+
+create or replace function app_private.pool_target_max() returns integer
+  language sql stable
+  as $$ select app_private.setting('pool_target_max', '50')::integer $$;
+comment on function app_private.pool_target_max() is
+  E'The largest master pool target set_pool_target accepts.';

@@ -1,0 +1,171 @@
+-- Creating a campaign: the one way a campaign comes into being for a user. It hands over a campaign
+-- seeded ahead of time (the caller's own pool first, then the master pool) and, when none is ready
+-- or pools are switched off, seeds one inline in the same transaction. Either way the caller gets a
+-- complete campaign at once and replenishment is enqueued for later.
+
+-- @behavior -insert: create_campaign owns the name createCampaign.
+comment on table app_public.campaigns is
+  E'@behavior -insert\nA campaign. Its owner, the members of its marketer and admins see it. Create one with createCampaign.';
+
+create or replace function app_private.assert_valid_campaign_input(name text, description text, marketer_id uuid) returns void
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if name is null or btrim(name) = '' then
+    raise exception 'name must not be empty' using errcode = 'CE202';
+  end if;
+  if char_length(name) > 200 then
+    raise exception 'name is % characters long; at most 200 are allowed', char_length(name) using errcode = 'CE202';
+  end if;
+  if char_length(description) > 10000 then
+    raise exception 'description is % characters long; at most 10000 are allowed', char_length(description)
+      using errcode = 'CE202';
+  end if;
+  if marketer_id is not null and marketer_id not in (select app_private.current_user_marketer_ids()) then
+    raise exception 'you are not a member of marketer %', marketer_id using errcode = 'CE203';
+  end if;
+end;
+$$;
+comment on function app_private.assert_valid_campaign_input(text, text, uuid) is
+  E'Raises CE202 for an empty or over-long name or an over-long description, CE203 for a marketer the user is not a member of.';
+
+-- Serialised per user (an advisory lock), so concurrent requests cannot both take the last slot.
+create or replace function app_private.assert_within_rate_limit(creator_id uuid) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_limit integer := app_private.setting('campaign_rate_limit', '20')::integer;
+  v_count integer;
+  v_oldest timestamptz;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('create_campaign:' || creator_id, 0));
+  select count(*), min(assigned_at) into v_count, v_oldest
+    from app_public.pool_assignments
+   where user_id = creator_id and assigned_at > now() - interval '1 hour';
+  if v_count >= v_limit then
+    raise exception 'you may create at most % campaigns an hour; try again after %', v_limit,
+                    to_char((v_oldest + interval '1 hour') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      using errcode = 'CE204', hint = 'The limit is CAMPAIGN_RATE_LIMIT.';
+  end if;
+end;
+$$;
+comment on function app_private.assert_within_rate_limit(uuid) is
+  E'Raises CE204 when the user already created campaign_rate_limit campaigns in the last hour.';
+
+-- The next ready pool campaign for this user, locked: their own, else the oldest of the master
+-- pool. SKIP LOCKED: concurrent callers each get a different one.
+create or replace function app_private.claim_pool_campaign(creator_id uuid) returns app_public.campaigns
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_campaign app_public.campaigns;
+begin
+  select * into v_campaign from app_public.campaigns
+   where is_pool and pool_type = 'user' and user_id = creator_id
+   limit 1 for update skip locked;
+  if not found then
+    select * into v_campaign from app_public.campaigns
+     where is_pool and pool_type = 'master'
+     order by pool_created_at
+     limit 1 for update skip locked;
+  end if;
+  return v_campaign;
+end;
+$$;
+comment on function app_private.claim_pool_campaign(uuid) is
+  E'Locks and returns the campaign create_campaign hands over: the user''s own pool campaign, else the oldest master pool one; null when none is ready.';
+
+-- Makes a campaign look newly created: it and every content row get created_at = updated_at =
+-- now(), one UPDATE per table (a HOT update at fillfactor 45); pool_created_at keeps the real age.
+-- The timestamps triggers (sql/110_timestamps.sql) stand aside while campaign_engine.restamping is on.
+create or replace function app_private.restamp_campaign(target_campaign_id uuid) returns app_public.campaigns
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_table text;
+  v_campaign app_public.campaigns;
+begin
+  perform set_config('campaign_engine.restamping', 'on', true);
+  update app_public.campaigns set created_at = now(), updated_at = now() where id = target_campaign_id
+  returning * into v_campaign;
+  foreach v_table in array app_private.content_tables() loop
+    execute format('update app_public.%I set created_at = now(), updated_at = now() where campaign_id = $1', v_table)
+      using target_campaign_id;
+  end loop;
+  perform set_config('campaign_engine.restamping', 'off', true);
+  return v_campaign;
+end;
+$$;
+comment on function app_private.restamp_campaign(uuid) is
+  E'Sets created_at and updated_at of the campaign and of every content row of it to now().';
+
+create or replace function app_private.enqueue_replenishment(source app_public.campaign_source, creator_id uuid) returns void
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    -- Job keys coalesce a burst into one job per pool.
+    select app_private.add_job('replenish_pool', json_build_object('pool_type', 'master'), job_key => 'replenish_pool:master')
+     where source in ('master', 'inline');
+    select app_private.add_job('replenish_pool', json_build_object('pool_type', 'user', 'user_id', creator_id),
+                               job_key => 'replenish_pool:user:' || creator_id)
+     where creator_id is not null;
+  $$;
+comment on function app_private.enqueue_replenishment(app_public.campaign_source, uuid) is
+  E'Enqueues refilling the pools a creation drew on: the master pool (unless it came from the user''s pool) and the user''s own pool.';
+
+-- security definer: the caller takes over a campaign owned by someone else (the master owner) and
+-- still invisible to them, and seeding writes content under the owner's rights.
+create or replace function app_public.create_campaign(name text, description text default '', marketer_id uuid default null)
+  returns app_public.campaigns
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_started timestamptz := clock_timestamp();
+  v_creator uuid := app_public.current_user_id();
+  v_campaign app_public.campaigns;
+  v_source app_public.campaign_source;
+  v_ms numeric;
+begin
+  if v_creator is null then
+    raise exception 'sign in to create a campaign' using errcode = 'CE201';
+  end if;
+  description := coalesce(description, '');
+  perform app_private.assert_valid_campaign_input(name, description, marketer_id);
+  perform app_private.assert_within_rate_limit(v_creator);
+
+  if app_private.pools_enabled() then
+    v_campaign := app_private.claim_pool_campaign(v_creator);
+  end if;
+
+  if v_campaign.id is not null then
+    v_source := v_campaign.pool_type::text::app_public.campaign_source;
+    update app_public.campaigns c
+       set name = create_campaign.name, description = create_campaign.description,
+           user_id = v_creator, marketer_id = create_campaign.marketer_id, is_pool = false, activated_at = now()
+     where c.id = v_campaign.id;
+    v_campaign := app_private.restamp_campaign(v_campaign.id);
+  else
+    v_source := 'inline';
+    insert into app_public.campaigns (user_id, marketer_id, name, description, activated_at)
+    values (v_creator, create_campaign.marketer_id, create_campaign.name, create_campaign.description, now())
+    returning * into v_campaign;
+    v_campaign := app_private.seed_campaign(v_campaign.id);
+  end if;
+
+  v_ms := round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3);
+  insert into app_public.pool_assignments (campaign_id, user_id, source, pool_created_at, pool_age, assignment_ms)
+  values (v_campaign.id, v_creator, v_source, v_campaign.pool_created_at, now() - v_campaign.pool_created_at, v_ms);
+  perform pg_notify('pool', json_build_object(
+    'event', case when v_source = 'inline' then 'inline_created' else 'pool_assigned' end,
+    'campaign_id', v_campaign.id, 'source', v_source, 'assignment_ms', v_ms)::text);
+  perform app_private.enqueue_replenishment(v_source, v_creator);
+  return v_campaign;
+end;
+$$;
+comment on function app_public.create_campaign(text, text, uuid) is
+  E'Creates a campaign for the signed-in user, complete with the master template''s content, at once: from their own pool, else the master pool, else seeded inline. At most campaign_rate_limit an hour (CE204).';

@@ -1,0 +1,66 @@
+-- Replenishing the pools: the replenish_pool task calls add_pool_campaign until it returns null,
+-- each call its own transaction, so a pool campaign is either complete or absent.
+
+-- pool_created_at is the campaign's real age: assignment resets created_at, never this.
+create or replace function app_private.tg_campaigns__keep_pool_created_at() returns trigger
+  language plpgsql volatile
+  as $$
+begin
+  raise exception 'pool_created_at never changes (campaign %)', OLD.id using errcode = 'CE206';
+end;
+$$;
+comment on function app_private.tg_campaigns__keep_pool_created_at() is
+  E'Trigger function: refuses a change of pool_created_at.';
+create or replace trigger _110_keep_pool_created_at before update of pool_created_at on app_public.campaigns
+  for each row when (OLD.pool_created_at is distinct from NEW.pool_created_at)
+  execute function app_private.tg_campaigns__keep_pool_created_at();
+
+-- Adds one seeded campaign to a pool below its target, or returns null when the pool is full (or
+-- pools are off). An advisory lock per pool serialises concurrent replenishers: each counts what
+-- the previous one committed, so the pool never overshoots its target.
+create or replace function app_private.add_pool_campaign(wanted_pool app_public.pool_type, pool_user_id uuid default null)
+  returns uuid
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_owner uuid;
+  v_campaign app_public.campaigns;
+begin
+  if wanted_pool = 'user' and pool_user_id is null then
+    raise exception 'a user pool needs a user_id' using errcode = 'CE207';
+  end if;
+  perform pg_advisory_xact_lock(hashtextextended('pool:' || wanted_pool || ':' || coalesce(pool_user_id::text, ''), 0));
+  if not app_private.pools_enabled() then
+    return null;
+  end if;
+
+  if wanted_pool = 'master' then
+    if app_private.master_pool_ready() >= app_private.pool_target_size() then
+      return null;
+    end if;
+    select user_id into v_owner from app_public.campaigns where is_master_template;
+    if v_owner is null then
+      raise exception 'there is no master template campaign to seed from'
+        using errcode = 'CE101', hint = 'Load it with: npm run template:load';
+    end if;
+  else
+    -- At most one user pool campaign per user.
+    if exists (select 1 from app_public.campaigns where is_pool and pool_type = 'user' and user_id = pool_user_id)
+       or not exists (select 1 from app_public.users where id = pool_user_id) then
+      return null;
+    end if;
+    v_owner := pool_user_id;
+  end if;
+
+  insert into app_public.campaigns (user_id, name, is_pool, pool_type)
+  values (v_owner, 'Pool campaign', true, wanted_pool)
+  returning * into v_campaign;
+  v_campaign := app_private.seed_campaign(v_campaign.id);
+  perform pg_notify('pool', json_build_object('event', 'pool_replenished', 'campaign_id', v_campaign.id,
+                                              'pool_type', wanted_pool, 'seeding_ms', v_campaign.seeding_duration_ms)::text);
+  return v_campaign.id;
+end;
+$$;
+comment on function app_private.add_pool_campaign(app_public.pool_type, uuid) is
+  E'Creates and seeds one pool campaign when the pool is below its target (master: pool_target_size; user: 1); null otherwise.';

@@ -1,0 +1,82 @@
+-- Admin operations on the pools, as GraphQL (poolStatus, replenishPools, setPoolTarget,
+-- setPoolsEnabled) and for psql. Each checks assert_admin first.
+
+-- security definer (these functions): admins see every campaign through RLS anyway, but settings,
+-- jobs and graphile-worker's tables are app_private's and graphile_worker's.
+create or replace function app_public.pool_status() returns jsonb
+  language plpgsql stable security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.assert_admin();
+  return jsonb_build_object(
+    'enabled', app_private.pools_enabled(),
+    'master', (
+      select jsonb_build_object(
+        'ready', count(*),
+        'target', app_private.pool_target_size(),
+        'being_created', (select count(*) from graphile_worker.jobs
+                           where task_identifier = 'replenish_pool' and locked_at is not null),
+        'oldest_age_seconds', round(extract(epoch from now() - min(pool_created_at)))::bigint)
+        from app_public.campaigns where is_pool and pool_type = 'master'),
+    'user_pools', (
+      select jsonb_build_object('users', count(distinct user_id), 'total', count(*))
+        from app_public.campaigns where is_pool and pool_type = 'user'),
+    'health', app_private.pool_health());
+end;
+$$;
+comment on function app_public.pool_status() is
+  E'Admins only. The pools at a glance: master ready / target / being created / oldest age, user pools, health (ok, warning or critical, with the reason).';
+
+create or replace function app_public.replenish_pools() returns jsonb
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.assert_admin();
+  -- The job key makes pressing it twice one job; the task never fills above the target.
+  perform app_private.enqueue_replenishment('master', null);
+  return app_public.pool_status();
+end;
+$$;
+comment on function app_public.replenish_pools() is
+  E'Admins only. Refills the master pool up to its target now, in the background.';
+
+create or replace function app_public.set_pool_target(size integer) returns jsonb
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.assert_admin();
+  if size is null or size < 0 or size > app_private.pool_target_max() then
+    raise exception 'the master pool target must be between 0 and % (got %)', app_private.pool_target_max(), coalesce(size::text, 'null')
+      using errcode = 'CE205';
+  end if;
+  perform app_private.set_setting('pool_target_size', to_jsonb(size));
+  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'target', size)::text);
+  perform app_private.enqueue_replenishment('master', null);
+  return app_public.pool_status();
+end;
+$$;
+comment on function app_public.set_pool_target(integer) is
+  E'Admins only. Sets how many campaigns the master pool keeps ready (0 to pool_target_max, default 50) and refills it.';
+
+create or replace function app_public.set_pools_enabled(enabled boolean) returns jsonb
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.assert_admin();
+  if enabled is null then
+    raise exception 'enabled must be true or false' using errcode = 'CE205';
+  end if;
+  perform app_private.set_setting('pools_enabled', to_jsonb(enabled));
+  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'enabled', enabled)::text);
+  if enabled then
+    perform app_private.enqueue_replenishment('master', null);
+  end if;
+  return app_public.pool_status();
+end;
+$$;
+comment on function app_public.set_pools_enabled(boolean) is
+  E'Admins only. The rollback switch: off, every campaign is seeded inline and pools are not refilled; on again, the master pool refills.';
