@@ -72,7 +72,8 @@ create or replace function app_private.monitor_pools() returns app_public.pool_m
   as $$
 declare
   v_metrics app_public.pool_metrics := app_private.record_pool_metrics();
-  v_max_age interval := (app_private.setting('pool_max_age', '"6 months"') #>> '{}')::interval;
+  v_max_age_text text := app_private.setting('pool_max_age', '"6 months"') #>> '{}';
+  v_max_age interval := v_max_age_text::interval;
   v_slow_ms integer := app_private.setting('pool_slow_seeding_ms', '5000')::integer;
   v_slowest integer;
   v_stale uuid[];
@@ -98,7 +99,7 @@ begin
   select array_agg(id) into v_stale from stale;
   perform app_private.set_alert(
     v_stale is not null, 'WARNING', 'pool_stale',
-    format('%s pool campaigns were older than %s and were deleted.', cardinality(v_stale), v_max_age),
+    format('Deleted %s pool campaigns older than %s.', cardinality(v_stale), v_max_age_text),
     jsonb_build_object('deleted', to_jsonb(v_stale)));
 
   if app_private.pools_enabled() and app_private.master_pool_ready() < v_metrics.master_target then

@@ -5,6 +5,7 @@ import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { startServer } from "./server/app.ts";
 import { createMetrics } from "./server/metrics.ts";
+import { observePools } from "./server/pool-metrics.ts";
 import { Teardown } from "./shutdown.ts";
 import { startWorker } from "./worker.ts";
 
@@ -32,6 +33,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await started.add(() => hub.close());
     await hub.connect();
     const metrics = createMetrics();
+    await started.add(await observePools(metrics.registry, { db, hub }));
     const runner = await startWorker(options.ownerUrl);
     await started.add(() => runner.stop());
     metrics.observeWorker(runner);
