@@ -52,5 +52,26 @@ export function imageKitConfig() {
   };
 }
 
+/**
+ * Where alerts go (tasks/send_alert_webhook.ts, send_alert_email.ts), read when called, so a test
+ * can point them at its own receivers. Nothing set means no delivery: the laptop default.
+ */
+export function alertDeliveryConfig() {
+  const smtpUser = process.env.SMTP_USER || undefined;
+  return {
+    /** Slack-compatible incoming webhook. */
+    webhookUrl: process.env.ALERT_WEBHOOK_URL || undefined,
+    emailTo: process.env.ALERT_EMAIL_TO || undefined,
+    emailFrom: process.env.ALERT_EMAIL_FROM || "campaign-engine@localhost",
+    smtp: {
+      host: process.env.SMTP_HOST || "127.0.0.1",
+      port: integer("SMTP_PORT", 587),
+      // true: TLS from the first byte (usually port 465); false: plain, upgraded by STARTTLS when offered.
+      secure: process.env.SMTP_SECURE === "true",
+      auth: smtpUser ? { user: smtpUser, pass: process.env.SMTP_PASSWORD ?? "" } : undefined,
+    },
+  };
+}
+
 // PostGraphile reads GRAPHILE_ENV itself and warns when it is missing.
 process.env.GRAPHILE_ENV = config.graphileEnv;

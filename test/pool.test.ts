@@ -66,7 +66,7 @@ const poolIds = async (poolType: string) =>
 const assignments = () =>
   database.query<{ campaign_id: string; user_id: string; source: string }>("select campaign_id, user_id, source from app_public.pool_assignments order by assigned_at");
 
-const errorOf = (promise: Promise<unknown>) =>
+const errorOf = (promise: Promise<unknown>): Promise<{ code?: string; message?: string }> =>
   promise.then(
     () => ({}),
     (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
