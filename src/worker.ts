@@ -44,6 +44,8 @@ export async function startWorker(connectionString: string): Promise<RunningWork
 
     // Timers a crashed worker left behind are re-driven now, not at the next minute's sweep.
     await runner.addJob("recover_timers", {}, { jobKey: "recover_timers" });
+    // An empty master pool (a fresh database, a long stop) fills now, not at the monitor's next minute.
+    await runner.addJob("replenish_pool", { pool_type: "master" }, { jobKey: "replenish_pool:master" });
     return { events: runner.events, promise: runner.promise, stop: () => started.run() };
   } catch (error) {
     await started.run().catch(() => {});

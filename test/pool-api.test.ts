@@ -30,22 +30,29 @@ test("createCampaign hands over a complete campaign, and the worker refills the 
   const [template] = await database.query<{ n: number }>(
     "select count(*)::int as n from app_public.schticks where campaign_id = (select id from app_public.campaigns where is_master_template)",
   );
-  // The first creation finds the pools empty and seeds inline; the worker then fills them.
-  const first = await graphql(server.url, CREATE, { token: alice, variables: { name: "First", description: "Inline" } });
+  const pools = async () => [await ready("master"), await ready("user")];
+  // The worker fills the master pool as it starts.
+  await waitFor(pools, ([master, user]) => master === 3 && user === 0, 30_000);
+
+  const first = await graphql(server.url, CREATE, { token: alice, variables: { name: "First", description: "From the pool" } });
   expect(first.errors).toBeUndefined();
   expect(first.data.createCampaign.result).toMatchObject({
-    name: "First", description: "Inline", userByUserId: { email: "alice@example.com" }, schticksByCampaignId: { totalCount: template!.n },
+    name: "First", description: "From the pool", userByUserId: { email: "alice@example.com" }, schticksByCampaignId: { totalCount: template!.n },
   });
-  await waitFor(async () => [await ready("master"), await ready("user")], ([master, user]) => master === 3 && user === 1, 30_000);
+  // Replenishment: the master pool back to its target, and a pool campaign for alice's next one.
+  await waitFor(pools, ([master, user]) => master === 3 && user === 1, 30_000);
 
-  // The second comes from alice's own pool, the third from the master pool.
   const second = await graphql(server.url, CREATE, { token: alice, variables: { name: "Second" } });
+  expect(second.errors).toBeUndefined();
+  // With pools off, the third is seeded inline, just as complete.
+  await database.query("select app_public.set_pools_enabled(false)");
   const third = await graphql(server.url, CREATE, { token: alice, variables: { name: "Third" } });
-  expect([second.errors, third.errors]).toEqual([undefined, undefined]);
+  await database.query("select app_public.set_pools_enabled(true)");
+  expect(third.errors).toBeUndefined();
   expect(third.data.createCampaign.result.schticksByCampaignId.totalCount).toBe(template!.n);
   const sources = await database.query<{ source: string }>("select source from app_public.pool_assignments order by assigned_at");
-  expect(sources.map((row) => row.source)).toEqual(["inline", "user", "master"]);
-  await waitFor(async () => [await ready("master"), await ready("user")], ([master, user]) => master === 3 && user === 1, 30_000);
+  expect(sources.map((row) => row.source)).toEqual(["master", "user", "inline"]);
+  await waitFor(pools, ([master, user]) => master === 3 && user === 1, 30_000);
 });
 
 test("bad input is refused with its code, and an anonymous caller cannot create", async () => {
@@ -81,7 +88,7 @@ test("/metrics counts creations by result and exposes the pool sizes", async () 
     (body) => /pool_assignments_total\{result="pool_hit"\} 2/.test(body),
   );
   expect(text).toMatch(/pool_assignments_total\{result="inline"\} 1/);
-  expect(text).toMatch(/pool_assignment_duration_seconds_count\{source="master"\} 1/);
+  expect(text).toMatch(/pool_assignment_duration_seconds_count\{source="user"\} 1/);
   expect(text).toMatch(/pool_seeding_duration_seconds_count \d+/);
   expect(text).toMatch(/pool_size\{pool="master_ready"\} \d+/);
 });

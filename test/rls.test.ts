@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
+import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("rls");
 const server = useTestApp(database);
@@ -40,8 +41,16 @@ describe("campaign visibility", () => {
     expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: carol }))).toEqual(["bob's campaign"]);
   });
 
-  test("an admin sees every campaign", async () => {
-    expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: admin }))).toEqual(["Master template", "alice's campaign", "bob's campaign"]);
+  test("an admin sees every campaign, pool campaigns included", async () => {
+    const campaigns = `{ allCampaigns(condition: { isPool: false }) { nodes { name } } }`;
+    expect(names(await graphql(server.url, campaigns, { token: admin }))).toEqual(["Master template", "alice's campaign", "bob's campaign"]);
+    // The worker fills the master pool to its target (3) as it starts; admins see those too.
+    const pool = await waitFor(
+      () => graphql(server.url, `{ allCampaigns(condition: { isPool: true }) { totalCount } }`, { token: admin }),
+      (response) => response.data?.allCampaigns.totalCount === 3,
+      30_000,
+    );
+    expect(pool.errors).toBeUndefined();
   });
 
   test("a user cannot rename another user's campaign", async () => {
