@@ -103,17 +103,50 @@ $$;
 comment on function app_private.restamp_campaign(uuid) is
   E'Sets created_at and updated_at of the campaign and of every content row of it to now().';
 
-create or replace function app_private.enqueue_replenishment(source app_public.campaign_source, creator_id uuid) returns void
-  language sql volatile
+-- Replenishment is background work that must not slow creations down:
+--   * it waits pool_replenish_delay_seconds (default 5), so a burst of creations is served first
+--     and then refilled by one job (job key, preserve_run_at);
+--   * a creation that finds that job already waiting leaves it alone: updating its row in every
+--     creation would make concurrent creations queue for that one row until each commits;
+--   * all replenish_pool jobs share one graphile-worker queue, so seeding uses at most one
+--     connection (and one core) however busy the worker is, and the master pool (priority 0)
+--     comes before users' own pools (priority 10).
+create or replace function app_private.enqueue_pool_refill(
+  wanted_pool app_public.pool_type, pool_user_id uuid default null, refill_now boolean default false
+) returns void
+  language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
-    -- Job keys coalesce a burst into one job per pool.
-    select app_private.add_job('replenish_pool', json_build_object('pool_type', 'master'), job_key => 'replenish_pool:master')
-     where source in ('master', 'inline');
-    select app_private.add_job('replenish_pool', json_build_object('pool_type', 'user', 'user_id', creator_id),
-                               job_key => 'replenish_pool:user:' || creator_id)
-     where creator_id is not null;
-  $$;
+declare
+  v_key text := 'replenish_pool:' || wanted_pool || coalesce(':' || pool_user_id, '');
+begin
+  if not refill_now and exists (select 1 from graphile_worker.jobs where key = v_key and locked_at is null) then
+    return;
+  end if;
+  perform app_private.add_job('replenish_pool',
+    json_strip_nulls(json_build_object('pool_type', wanted_pool, 'user_id', pool_user_id)),
+    run_at => case when refill_now then now()
+                   else now() + app_private.setting('pool_replenish_delay_seconds', '5')::numeric * interval '1 second' end,
+    job_key => v_key, job_key_mode => case when refill_now then 'replace' else 'preserve_run_at' end,
+    queue_name => 'replenish_pool', priority => case when wanted_pool = 'master' then 0 else 10 end);
+end;
+$$;
+comment on function app_private.enqueue_pool_refill(app_public.pool_type, uuid, boolean) is
+  E'Enqueues replenish_pool for one pool after pool_replenish_delay_seconds, unless a job for it is already waiting; with refill_now, at once.';
+
+create or replace function app_private.enqueue_replenishment(source app_public.campaign_source, creator_id uuid) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if source in ('master', 'inline') then
+    perform app_private.enqueue_pool_refill('master');
+  end if;
+  if creator_id is not null then
+    perform app_private.enqueue_pool_refill('user', creator_id);
+  end if;
+end;
+$$;
 comment on function app_private.enqueue_replenishment(app_public.campaign_source, uuid) is
   E'Enqueues refilling the pools a creation drew on: the master pool (unless it came from the user''s pool) and the user''s own pool.';
 
@@ -157,13 +190,14 @@ begin
     v_campaign := app_private.seed_campaign(v_campaign.id);
   end if;
 
+  perform app_private.enqueue_replenishment(v_source, v_creator);
+  -- The audit row comes last, so its time covers all of the above (all but the commit).
   v_ms := round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3);
   insert into app_public.pool_assignments (campaign_id, user_id, source, pool_created_at, pool_age, assignment_ms)
   values (v_campaign.id, v_creator, v_source, v_campaign.pool_created_at, now() - v_campaign.pool_created_at, v_ms);
   perform pg_notify('pool', json_build_object(
     'event', case when v_source = 'inline' then 'inline_created' else 'pool_assigned' end,
     'campaign_id', v_campaign.id, 'source', v_source, 'assignment_ms', v_ms)::text);
-  perform app_private.enqueue_replenishment(v_source, v_creator);
   return v_campaign;
 end;
 $$;

@@ -103,7 +103,7 @@ begin
     jsonb_build_object('deleted', to_jsonb(v_stale)));
 
   if app_private.pools_enabled() and app_private.master_pool_ready() < v_metrics.master_target then
-    perform app_private.enqueue_replenishment('master', null);
+    perform app_private.enqueue_pool_refill('master', refill_now => true);
   end if;
   return v_metrics;
 end;

@@ -35,7 +35,7 @@ create or replace function app_public.replenish_pools() returns jsonb
 begin
   perform app_private.assert_admin();
   -- The job key makes pressing it twice one job; the task never fills above the target.
-  perform app_private.enqueue_replenishment('master', null);
+  perform app_private.enqueue_pool_refill('master', refill_now => true);
   return app_public.pool_status();
 end;
 $$;
@@ -54,7 +54,7 @@ begin
   end if;
   perform app_private.set_setting('pool_target_size', to_jsonb(size));
   perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'target', size)::text);
-  perform app_private.enqueue_replenishment('master', null);
+  perform app_private.enqueue_pool_refill('master', refill_now => true);
   return app_public.pool_status();
 end;
 $$;
@@ -73,7 +73,7 @@ begin
   perform app_private.set_setting('pools_enabled', to_jsonb(enabled));
   perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'enabled', enabled)::text);
   if enabled then
-    perform app_private.enqueue_replenishment('master', null);
+    perform app_private.enqueue_pool_refill('master', refill_now => true);
   end if;
   return app_public.pool_status();
 end;

@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import { run, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import preset from "../graphile.config.ts";
+import { sql } from "kysely";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { Teardown } from "./shutdown.ts";
@@ -45,7 +46,7 @@ export async function startWorker(connectionString: string): Promise<RunningWork
     // Timers a crashed worker left behind are re-driven now, not at the next minute's sweep.
     await runner.addJob("recover_timers", {}, { jobKey: "recover_timers" });
     // An empty master pool (a fresh database, a long stop) fills now, not at the monitor's next minute.
-    await runner.addJob("replenish_pool", { pool_type: "master" }, { jobKey: "replenish_pool:master" });
+    await sql`select app_private.enqueue_pool_refill('master', refill_now => true)`.execute(db);
     return { events: runner.events, promise: runner.promise, stop: () => started.run() };
   } catch (error) {
     await started.run().catch(() => {});
