@@ -106,8 +106,9 @@ comment on function app_private.restamp_campaign(uuid) is
 -- Replenishment is background work that must not slow creations down:
 --   * it waits pool_replenish_delay_seconds (default 5), so a burst of creations is served first
 --     and then refilled by one job (job key, preserve_run_at);
---   * a creation that finds that job already waiting leaves it alone: updating its row in every
---     creation would make concurrent creations queue for that one row until each commits;
+--   * a creation that finds that job already waiting, or being enqueued by a concurrent creation,
+--     leaves it alone: updating its row in every creation would make concurrent creations queue
+--     for that one row until each commits;
 --   * all replenish_pool jobs share one graphile-worker queue, so seeding uses at most one
 --     connection (and one core) however busy the worker is, and the master pool (priority 0)
 --     comes before users' own pools (priority 10).
@@ -120,8 +121,15 @@ create or replace function app_private.enqueue_pool_refill(
 declare
   v_key text := 'replenish_pool:' || wanted_pool || coalesce(':' || pool_user_id, '');
 begin
-  if not refill_now and exists (select 1 from graphile_worker.jobs where key = v_key and locked_at is null) then
-    return;
+  if not refill_now then
+    if exists (select 1 from graphile_worker.jobs where key = v_key and locked_at is null) then
+      return;
+    end if;
+    -- A concurrent creation is enqueuing this very job and will commit it. (Were it to roll back,
+    -- the pool monitor refills within a minute.) Waiting for it would serialize a burst.
+    if not pg_try_advisory_xact_lock(hashtextextended(v_key, 0)) then
+      return;
+    end if;
   end if;
   perform app_private.add_job('replenish_pool',
     json_strip_nulls(json_build_object('pool_type', wanted_pool, 'user_id', pool_user_id)),
