@@ -1,0 +1,312 @@
+// Campaign pool benchmark: createCampaign through the real app's HTTP GraphQL endpoint (startApp:
+// Koa + PostGraphile + the graphile-worker that `npm start` runs), each creation by a fresh user
+// (users inserted in SQL, tokens signed here with the app's secret). A fresh user has no user pool
+// campaign of their own, so every creation is a hand-over from the master pool or is seeded inline.
+// Each creation enqueues replenish_pool jobs (master and the user's own pool) that the app's worker
+// runs meanwhile, competing with the requests for the machine, as in production.
+//   (a) single      BENCH_SINGLE (default 200) creations one after another; the master pool holds
+//                   that many + 10 beforehand;
+//   (b) burst       BENCH_BURST (default 100) creations sent at once; the master pool holds as many;
+//   (c) inline      the same burst with pools switched off: every campaign is seeded inline;
+//   (d) sustained   BENCH_CLIENTS (default 4) clients creating back to back for BENCH_SUSTAIN_S
+//                   (default 10) s; master pool target 50, filled first.
+// Before each part the replenish_pool queue is drained and the master pool trimmed or filled to
+// exactly its size (then vacuumed), so the parts do not leak into each other. Latency is the
+// client's (request sent → response read); db_* is pool_assignments.assignment_ms (time inside
+// create_campaign up to its audit row: without enqueueing and commit); a reference row times an
+// authenticated `{ __typename }`: HTTP, authentication and GraphQL without the database function.
+// Hit rate: the share of creations not seeded inline; seeded_master / seeded_user: pool campaigns
+// the worker seeded during the part. all_done: first request sent → last response read.
+// Duplicates: a campaign id returned twice, or a campaign with two pool_assignments rows. GraphQL
+// errors count as failures and are printed. The client runs in the app's process, as in tests.
+//   npm run bench -- pool
+import { type Kysely, sql } from "kysely";
+import { startApp } from "../../src/app.ts";
+import { signToken } from "../../src/auth/jwt.ts";
+import { withUser } from "../../src/db/database.ts";
+import { createKysely, type DB } from "../../src/db/kysely.ts";
+import { AUTHENTICATOR_ROLE } from "../../src/db/roles.ts";
+import { prepareDatabase, SCRATCH_PASSWORD } from "../support/prepared-database.ts";
+
+const SINGLE = Number(process.env.BENCH_SINGLE || 200);
+const BURST = Number(process.env.BENCH_BURST || 100);
+const CLIENTS = Number(process.env.BENCH_CLIENTS || 4);
+const SUSTAIN_S = Number(process.env.BENCH_SUSTAIN_S || 10);
+const SUSTAINED_TARGET = 50;
+const WARM_UP = 5;
+/** Fresh users for the sustained part; more than it can use on this kind of machine. */
+const SUSTAINED_USERS = 5_000;
+const JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256";
+const CREATE = `mutation ($name: String!) { createCampaign(input: {name: $name, description: "bench"}) { result { rowId } } }`;
+
+interface Creation {
+  ms: number;
+  campaignId?: string;
+  error?: string;
+}
+
+/** One part's creations, and when it ran by the database's clock. */
+interface Part {
+  creations: Creation[];
+  from: Date;
+  to: Date;
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const round = (value: number) => Math.round(value * 100) / 100;
+
+async function setSetting(db: Kysely<DB>, name: string, value: string): Promise<void> {
+  await sql`select app_private.set_setting(${name}, ${value}::jsonb)`.execute(db);
+}
+
+/** `count` new users, each with a token; none has a pool campaign of their own yet. */
+async function freshUsers(db: Kysely<DB>, label: string, count: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into app_public.users (email)
+    select ${label} || '-' || n || '@bench.localhost' from generate_series(1, ${count}::int) as n
+    returning id
+  `.execute(db);
+  return Promise.all(rows.map((row) => signToken({ sub: row.id, is_admin: false }, JWT_SECRET, "1h")));
+}
+
+async function post(url: string, token: string, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string }[] } };
+}
+
+async function createCampaign(url: string, token: string, name: string): Promise<Creation> {
+  const started = performance.now();
+  try {
+    const { status, body } = await post(url, token, CREATE, { name });
+    const ms = performance.now() - started;
+    const campaignId: string | undefined = body.data?.createCampaign?.result?.rowId;
+    if (body.errors?.length || !campaignId) {
+      return { ms, error: `HTTP ${status}: ${body.errors?.map((error) => error.message).join("; ") || "no rowId in the response"}` };
+    }
+    return { ms, campaignId };
+  } catch (error) {
+    return { ms: performance.now() - started, error: (error as Error).message };
+  }
+}
+
+/** Waits until the worker has no replenish_pool job queued or running. */
+async function drainReplenishment(db: Kysely<DB>): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const { rows: [queue] } = await sql<{ jobs: number }>`
+      select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'
+    `.execute(db);
+    if (queue!.jobs === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error("replenish_pool jobs were still queued after 5 minutes");
+}
+
+/** Sets the master pool target and makes the pool hold exactly that many ready campaigns. */
+async function prepareMasterPool(db: Kysely<DB>, size: number): Promise<void> {
+  await setSetting(db, "pool_target_size", String(size));
+  await drainReplenishment(db);
+  // Surplus left by the previous part's refill: keep the oldest, as create_campaign takes them.
+  await sql`
+    delete from app_public.campaigns
+     where is_pool and pool_type = 'master'
+       and id not in (select id from app_public.campaigns where is_pool and pool_type = 'master' order by pool_created_at limit ${size})
+  `.execute(db);
+  for (;;) {
+    const { rows: [added] } = await sql<{ id: string | null }>`select app_private.add_pool_campaign('master') as id`.execute(db);
+    if (!added!.id) break;
+  }
+  // A pool filled in seconds would otherwise be vacuumed and analysed by autovacuum in the middle
+  // of the part; in production pools fill over minutes and autovacuum keeps up.
+  await sql`vacuum (analyze) app_public.campaigns, app_public.factions, app_public.junctures, app_public.schticks,
+    app_public.weapons, app_public.characters, app_public.vehicles, app_public.sites, app_public.parties,
+    app_public.character_schticks, app_public.carries, app_public.pool_assignments`.execute(db);
+}
+
+async function databaseNow(db: Kysely<DB>): Promise<Date> {
+  const { rows: [now] } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
+  return now!.now;
+}
+
+/** Runs one part's creations, noting its time window for summarise. */
+async function part(db: Kysely<DB>, create: () => Promise<Creation[]>): Promise<Part> {
+  const from = await databaseNow(db);
+  const creations = await create();
+  return { creations, from, to: await databaseNow(db) };
+}
+
+/**
+ * Distribution and hit rate of one part's creations (`pool_assignments` supplies db time and
+ * source), and how many pool campaigns the worker seeded meanwhile, per pool.
+ */
+async function summarise(db: Kysely<DB>, { creations, from, to }: Part) {
+  const ids = creations.flatMap((creation) => (creation.campaignId ? [creation.campaignId] : []));
+  const { rows: assignments } = await sql<{ source: string; assignment_ms: string }>`
+    select source, assignment_ms from app_public.pool_assignments where campaign_id = any(${ids}::uuid[])
+  `.execute(db);
+  const { rows: [seeded] } = await sql<{ master: number; user: number }>`
+    select (count(*) filter (where pool_type = 'master'))::int as master, (count(*) filter (where pool_type = 'user'))::int as user
+      from app_public.campaigns where pool_created_at between ${from} and ${to}
+  `.execute(db);
+  const ms = creations.map((creation) => creation.ms);
+  const dbMs = assignments.map((row) => Number(row.assignment_ms));
+  const hits = assignments.filter((row) => row.source !== "inline").length;
+  return {
+    creations: creations.length,
+    failures: creations.filter((creation) => creation.error).length,
+    p50_ms: round(percentile(ms, 50)),
+    p90_ms: round(percentile(ms, 90)),
+    p99_ms: round(percentile(ms, 99)),
+    max_ms: round(Math.max(...ms)),
+    db_p50_ms: round(percentile(dbMs, 50)),
+    db_p99_ms: round(percentile(dbMs, 99)),
+    hit_rate: round(hits / Math.max(1, assignments.length)),
+    hits,
+    seeded_master: seeded!.master,
+    seeded_user: seeded!.user,
+  };
+}
+
+async function burst(db: Kysely<DB>, url: string, tokens: string[], label: string) {
+  let allDoneMs = 0;
+  const result = await part(db, async () => {
+    const started = performance.now();
+    const creations = await Promise.all(tokens.map((token, i) => createCampaign(url, token, `${label} ${i}`)));
+    allDoneMs = performance.now() - started;
+    return creations;
+  });
+  return { ...result, allDoneMs };
+}
+
+async function sustained(db: Kysely<DB>, url: string, tokens: string[]) {
+  let seconds = 0;
+  const result = await part(db, async () => {
+    const creations: Creation[] = [];
+    let next = 0;
+    const started = performance.now();
+    const deadline = started + SUSTAIN_S * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < deadline && next < tokens.length) {
+          const i = next++;
+          creations.push(await createCampaign(url, tokens[i]!, `sustained ${i}`));
+        }
+      }),
+    );
+    seconds = (performance.now() - started) / 1000;
+    return creations;
+  });
+  return { ...result, perSecond: result.creations.filter((creation) => creation.campaignId).length / seconds };
+}
+
+// graphile-worker logs every completed job at INFO (console.info): thousands of lines would bury
+// the tables. Warnings and errors still show.
+console.info = () => {};
+
+const prepared = await prepareDatabase("campaign_engine_bench_pool", "bench");
+const db = createKysely(prepared.url);
+const app = await startApp({
+  ownerUrl: prepared.url,
+  authenticatorUrl: withUser(prepared.url, AUTHENTICATOR_ROLE, SCRATCH_PASSWORD),
+  jwtSecret: JWT_SECRET,
+  host: "127.0.0.1",
+  port: 0,
+});
+let appRunning = true;
+try {
+  await setSetting(db, "campaign_rate_limit", "100000");
+  await setSetting(db, "pools_enabled", "true");
+
+  console.log(`(a) ${SINGLE} creations one at a time, master pool filled to ${SINGLE + 10}...`);
+  // Warm-up: PostGraphile plans the operation and the connections open (not measured).
+  const warmUp: Creation[] = [];
+  for (const [i, token] of (await freshUsers(db, "warm-up", WARM_UP)).entries()) warmUp.push(await createCampaign(app.url, token, `warm-up ${i}`));
+  const referenceToken = (await freshUsers(db, "reference", 1))[0]!;
+  const reference: number[] = [];
+  for (let i = 0; i < SINGLE; i++) {
+    const started = performance.now();
+    await post(app.url, referenceToken, "{ __typename }");
+    reference.push(performance.now() - started);
+  }
+  await prepareMasterPool(db, SINGLE + 10);
+  const singleTokens = await freshUsers(db, "single", SINGLE);
+  const single = await part(db, async () => {
+    const creations: Creation[] = [];
+    for (const [i, token] of singleTokens.entries()) creations.push(await createCampaign(app.url, token, `single ${i}`));
+    return creations;
+  });
+
+  console.log(`(b) a burst of ${BURST} simultaneous creations, master pool filled to ${BURST}...`);
+  const burstTokens = await freshUsers(db, "burst", BURST);
+  await prepareMasterPool(db, BURST);
+  const pooledBurst = await burst(db, app.url, burstTokens, "burst");
+
+  console.log(`(c) the same burst with pools switched off (seeded inline)...`);
+  const inlineTokens = await freshUsers(db, "inline", BURST);
+  await drainReplenishment(db);
+  await setSetting(db, "pools_enabled", "false");
+  const inlineBurst = await burst(db, app.url, inlineTokens, "inline");
+  await setSetting(db, "pools_enabled", "true");
+
+  console.log(`(d) ${CLIENTS} clients creating back to back for ${SUSTAIN_S} s, master pool target ${SUSTAINED_TARGET}...`);
+  const sustainedTokens = await freshUsers(db, "sustained", SUSTAINED_USERS);
+  await prepareMasterPool(db, SUSTAINED_TARGET);
+  const steady = await sustained(db, app.url, sustainedTokens);
+  // Stopped before the report, so that the JSON line stays the last one.
+  appRunning = false;
+  await app.stop();
+
+  const parts = {
+    "(a) single": await summarise(db, single),
+    "(b) burst, pooled": { ...(await summarise(db, pooledBurst)), all_done_ms: round(pooledBurst.allDoneMs) },
+    "(c) burst, inline": { ...(await summarise(db, inlineBurst)), all_done_ms: round(inlineBurst.allDoneMs) },
+    "(d) sustained": { ...(await summarise(db, steady)), per_s: round(steady.perSecond) },
+    "reference: { __typename }": {
+      creations: reference.length, p50_ms: round(percentile(reference, 50)), p90_ms: round(percentile(reference, 90)),
+      p99_ms: round(percentile(reference, 99)), max_ms: round(Math.max(...reference)),
+    },
+  };
+  console.table(parts);
+
+  const all = [...warmUp, ...single.creations, ...pooledBurst.creations, ...inlineBurst.creations, ...steady.creations];
+  const errors = new Map<string, number>();
+  for (const { error } of all) if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
+  for (const [message, count] of errors) console.log(`failed ${count}×: ${message}`);
+
+  const ids = all.flatMap((creation) => (creation.campaignId ? [creation.campaignId] : []));
+  const returnedTwice = ids.length - new Set(ids).size;
+  const { rows: [assignedTwice] } = await sql<{ campaigns: number }>`
+    select count(*)::int as campaigns from (
+      select campaign_id from app_public.pool_assignments group by campaign_id having count(*) > 1) as twice
+  `.execute(db);
+  if (returnedTwice + assignedTwice!.campaigns > 0) {
+    console.log(`duplicates: ${returnedTwice} campaign ids returned twice, ${assignedTwice!.campaigns} campaigns assigned twice`);
+  }
+
+  const pooled = [parts["(a) single"], parts["(b) burst, pooled"], parts["(d) sustained"]];
+  console.log(JSON.stringify({
+    bench: "pool",
+    single_p50_ms: parts["(a) single"].p50_ms,
+    single_p99_ms: parts["(a) single"].p99_ms,
+    burst: BURST,
+    burst_p99_ms: parts["(b) burst, pooled"].p99_ms,
+    burst_all_done_ms: parts["(b) burst, pooled"].all_done_ms,
+    inline_burst_all_done_ms: parts["(c) burst, inline"].all_done_ms,
+    per_s: parts["(d) sustained"].per_s,
+    pool_hit_rate: round(pooled.reduce((sum, part) => sum + part.hits, 0) / pooled.reduce((sum, part) => sum + part.creations - part.failures, 0)),
+    duplicates: returnedTwice + assignedTwice!.campaigns,
+    postgres: prepared.embedded ? "embedded" : "server",
+  }));
+} finally {
+  if (appRunning) await app.stop();
+  await db.destroy();
+  await prepared.close();
+}
