@@ -109,9 +109,9 @@ comment on function app_private.restamp_campaign(uuid) is
 --   * a creation that finds that job already waiting, or being enqueued by a concurrent creation,
 --     leaves it alone: updating its row in every creation would make concurrent creations queue
 --     for that one row until each commits;
---   * all replenish_pool jobs share one graphile-worker queue, so seeding uses at most one
---     connection (and one core) however busy the worker is, and the master pool (priority 0)
---     comes before users' own pools (priority 10).
+--   * the master pool (priority 0) is refilled before users' own pools (priority 10). (Not a
+--     named queue to keep seeding serial: graphile-worker then waits for its next poll between
+--     two jobs of the queue, and a backlog of user pools drains at one job per poll.)
 create or replace function app_private.enqueue_pool_refill(
   wanted_pool app_public.pool_type, pool_user_id uuid default null, refill_now boolean default false
 ) returns void
@@ -136,7 +136,7 @@ begin
     run_at => case when refill_now then now()
                    else now() + app_private.setting('pool_replenish_delay_seconds', '5')::numeric * interval '1 second' end,
     job_key => v_key, job_key_mode => case when refill_now then 'replace' else 'preserve_run_at' end,
-    queue_name => 'replenish_pool', priority => case when wanted_pool = 'master' then 0 else 10 end);
+    priority => case when wanted_pool = 'master' then 0 else 10 end);
 end;
 $$;
 comment on function app_private.enqueue_pool_refill(app_public.pool_type, uuid, boolean) is
