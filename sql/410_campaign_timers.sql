@@ -109,7 +109,9 @@ create or replace trigger _500_jobs_after_update after update on app_public.camp
   for each statement execute function app_private.tg_campaign_timers__jobs_after_update();
 
 -- Every timer change is a change of its campaign for live pages: one campaign_updated per campaign
--- and statement (and Postgres folds it with the campaign's own notification in one transaction).
+-- and statement (and Postgres folds it with the campaign's own notification in one transaction);
+-- and one timers_changed on `timers` for the admin dashboard's timer counts (the timer alarm
+-- ignores it: it re-reads the schedule on timers_scheduled).
 create or replace function app_private.tg_campaign_timers__notify_campaigns() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
@@ -118,11 +120,12 @@ begin
   perform pg_notify('campaign:' || changed.campaign_id,
                     json_build_object('event', 'campaign_updated', 'campaign_id', changed.campaign_id)::text)
   from (select distinct campaign_id from changed_timers) as changed;
+  perform pg_notify('timers', json_build_object('event', 'timers_changed')::text);
   return null;
 end;
 $$;
 comment on function app_private.tg_campaign_timers__notify_campaigns() is
-  E'Trigger function: NOTIFY campaign_updated for the campaigns whose timers the statement changed.';
+  E'Trigger function: NOTIFY campaign_updated for the campaigns whose timers the statement changed, and timers_changed.';
 
 create or replace trigger _900_notify_after_insert after insert on app_public.campaign_timers
   referencing new table as changed_timers

@@ -28,7 +28,8 @@ describe("with DATABASE_URL", () => {
     await database.query("select 1");
     const main = startMain({ DATABASE_URL: database.ownerUrl, DATA_DIR: await scratchDir(), JWT_SECRET, AUTHENTICATOR_PASSWORD });
     const url = await main.url();
-    expect((await fetch(`${url}/health`)).status).toBe(200);
+    // Healthy once the worker has seeded the master pool's first campaign.
+    await waitFor(async () => (await fetch(`${url}/health`)).status, (status) => status === 200, 30_000);
     const others = `select count(*)::int as count from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
     expect((await database.query<{ count: number }>(others))[0]!.count).toBeGreaterThan(0);
 
@@ -45,7 +46,7 @@ describe("with the embedded PostgreSQL", () => {
     const dataDir = await scratchDir();
     const first = startMain({ DATA_DIR: dataDir, JWT_SECRET });
     const url = await first.url();
-    expect((await fetch(`${url}/health`)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${url}/health`)).status, (status) => status === 200, 30_000);
     const postmasterPid = Number((await readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8")).split("\n")[0]);
     expect(await isRunning(postmasterPid)).toBe(true);
 

@@ -26,9 +26,12 @@ describe("graphile-worker", () => {
     expect(await successes()).toBeGreaterThan(before);
   });
 
-  test("GET /health reports database, worker and migrations", async () => {
-    const response = await fetch(`${server.url}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok", database: "ok", worker: "running", migrations: "current" });
+  test("GET /health reports database, worker, migrations and the pool", async () => {
+    // Healthy once the worker has seeded the master pool's first campaign.
+    const response = await waitFor(() => fetch(`${server.url}/health`), (response) => response.status === 200, 30_000);
+    expect(await response.json()).toEqual({
+      status: "ok", database: "ok", worker: "running", migrations: "current",
+      pool: { status: expect.stringMatching(/^(ok|warning|critical)$/), reason: expect.any(String), empty: false },
+    });
   });
 });

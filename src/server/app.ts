@@ -1,14 +1,17 @@
-// The HTTP server: Koa with /health, /metrics and PostGraphile (GraphQL over HTTP and websockets,
-// GraphiQL). Requests to /graphql are authenticated here, before PostGraphile sees them.
+// The HTTP server: Koa with /health, /metrics, the admin dashboard (/admin) and PostGraphile
+// (GraphQL over HTTP and websockets, GraphiQL). Requests to /graphql are authenticated here,
+// before PostGraphile sees them: by the Authorization header, or by the pages' session cookie.
 import http from "node:http";
 import type { Duplex } from "node:stream";
 import Koa from "koa";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/koa/v3";
 import type { Authenticate } from "../auth/authenticate.ts";
+import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
 import { makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
+import { adminRouter } from "./admin.ts";
 import { healthRoute, type HealthSources } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -32,7 +35,7 @@ function authenticateGraphQL(authenticate: Authenticate): Koa.Middleware {
   return async (ctx, next) => {
     if (!ctx.path.startsWith("/graphql")) return next();
     try {
-      ctx.state.claims = await authenticate(ctx.get("authorization") || undefined);
+      ctx.state.claims = await authenticate(credentialsOf(ctx));
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       ctx.status = 401;
@@ -63,6 +66,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx.type = options.metrics.registry.contentType;
     ctx.body = await options.metrics.registry.metrics();
   });
+  const closing = new AbortController();
+  const admin = adminRouter({ db: options.db, hub: options.hub, authenticate: options.authenticate, closing: closing.signal });
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
   app.use(authenticateGraphQL(options.authenticate));
 
   const server = http.createServer();
@@ -86,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${host}:${port}`,
     async close() {
+      closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const socket of upgraded) socket.destroy();

@@ -89,7 +89,9 @@ export async function startTimerAlarm(options: {
   }
 
   const stopListening = await hub.listen("timers", (payload) => {
-    const { first_due_at: firstDueAt } = JSON.parse(payload) as { first_due_at?: string };
+    const { event, first_due_at: firstDueAt } = JSON.parse(payload) as { event?: string; first_due_at?: string };
+    // Timers that changed state (for dashboards) do not move the schedule; resync and scheduling do.
+    if (event === "timers_changed") return;
     // A timer due after everything held in a full list is read when the list runs out.
     const horizon = listIsFull ? deadlines.at(-1)! : Infinity;
     if (!firstDueAt || Date.parse(firstDueAt) <= horizon) reread();

@@ -1,0 +1,48 @@
+// Server-sent events from NOTIFY channels, for the browser pages: every payload on the given
+// channels goes to the client as one event (`event: <channel>`, `data: <payload>`), through the
+// process's single LISTEN connection (the notification hub).
+//
+// The stream opens with a `ready` event once every LISTEN is in place: a page reads its snapshot
+// after that, so nothing committed in between is missed. After the hub reconnects, each channel
+// sends a `{"event":"resync"}` payload, and a browser that reconnects (EventSource does so by
+// itself) gets a new `ready`: both are the page's cue to read the snapshot again.
+import type { Context } from "koa";
+import type { NotificationHub } from "../notifications/hub.ts";
+
+// Proxies and load balancers close connections that stay silent; a comment line keeps it open.
+const KEEP_ALIVE_MS = 15_000;
+
+/** `closing` ends the stream (server shutdown); so does the client going away. */
+export async function streamChannels(ctx: Context, hub: NotificationHub, channels: string[], closing: AbortSignal): Promise<void> {
+  // Written to the response directly: Koa would report the stream's end by a leaving client as an error.
+  ctx.respond = false;
+  const response = ctx.res;
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  // connection: close, so that a stream ended by shutdown takes its socket with it.
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", connection: "close",
+  });
+  const send = (event: string, data: string) => response.write(`event: ${event}\ndata: ${data}\n\n`);
+
+  const stops: (() => Promise<void>)[] = [];
+  const keepAlive = setInterval(() => response.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    response.end();
+    for (const stop of stops.splice(0)) void stop();
+  };
+  ctx.req.once("close", close);
+  response.once("close", close);
+  closing.addEventListener("abort", close, { once: true });
+
+  for (const channel of channels) {
+    const stop = await hub.listen(channel, (payload) => send(channel, payload));
+    if (closed) return void stop();
+    stops.push(stop);
+  }
+  send("ready", JSON.stringify({ channels }));
+}

@@ -1,0 +1,159 @@
+// The admin dashboard over HTTP: who may see it, what its data holds, its live events, /health's
+// pool check, and its data loading fast with a year of history.
+import { beforeAll, describe, expect, test } from "vitest";
+import { graphql, tokenFor, useTestApp } from "./support/app.ts";
+import { useTestDatabase } from "./support/database.ts";
+import { waitFor } from "./support/wait.ts";
+
+const database = useTestDatabase("admin");
+const server = useTestApp(database);
+
+let admin: string, alice: string;
+
+beforeAll(async () => {
+  [admin, alice] = await Promise.all([
+    tokenFor(database, "admin@example.com", { admin: true }),
+    tokenFor(database, "alice@example.com"),
+  ]);
+  // The worker fills the master pool as it starts.
+  await waitFor(() => masterReady(), (ready) => ready === 3, 30_000);
+});
+
+const masterReady = async () =>
+  (await database.query<{ n: number }>("select count(*)::int as n from app_public.campaigns where is_pool and pool_type = 'master'"))[0]!.n;
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const cookie = (token: string) => ({ cookie: `campaign_engine_token=${token}` });
+
+describe("access", () => {
+  test.each(["/admin", "/admin/data", "/admin/events"])("%s: 401 anonymous, 403 for a non-admin, 200 for an admin", async (path) => {
+    const anonymous = await get(path);
+    expect(anonymous.status).toBe(401);
+    await anonymous.body?.cancel();
+    const nonAdmin = await get(path, cookie(alice));
+    expect(nonAdmin.status).toBe(403);
+    await nonAdmin.body?.cancel();
+    const allowed = await get(path, cookie(admin));
+    expect(allowed.status).toBe(200);
+    await allowed.body?.cancel();
+  });
+
+  test("the page tells an anonymous visitor to sign in, and a non-admin that it is for admins only", async () => {
+    expect(await (await get("/admin")).text()).toMatch(/Sign in with an admin/);
+    expect(await (await get("/admin", bearer(alice))).text()).toMatch(/the dashboard is for admins only/);
+    expect(await (await get("/admin", bearer("not-a-token"))).text()).toMatch(/The token was refused/);
+  });
+
+  test("signing in sets an HttpOnly, SameSite=Strict session cookie for admins only", async () => {
+    const signIn = (token: unknown) =>
+      fetch(`${server.url}/admin/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+    const ok = await signIn(admin);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("set-cookie")).toMatch(/^campaign_engine_token=[^;]+;.*httponly/i);
+    expect(ok.headers.get("set-cookie")).toMatch(/samesite=strict/i);
+
+    const refused = await signIn(alice);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect((await signIn("")).status).toBe(400);
+  });
+
+  test("the session cookie also authenticates GraphQL, so the page's quick actions are the admin mutations", async () => {
+    const viaCookie = (token: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...cookie(token) },
+        body: JSON.stringify({ query: "mutation { setPoolTarget(input: { size: 60 }) { result } }" }),
+      }).then((response) => response.json() as Promise<{ errors?: { message: string }[] }>);
+    expect((await viaCookie(admin)).errors?.[0]?.message).toMatch(/between 0 and 50/);
+    expect((await viaCookie(alice)).errors?.[0]?.message).toMatch(/admin/i);
+  });
+});
+
+describe("data", () => {
+  test("holds the pool status, the charts' series, recent assignments, timers and alerts", async () => {
+    const created = await graphql(server.url, `mutation { createCampaign(input: { name: "Watched" }) { result { rowId } } }`, { token: alice });
+    expect(created.errors).toBeUndefined();
+    await database.query("select app_private.record_pool_metrics()");
+    await database.query(
+      "select app_private.set_alert(true, 'WARNING', 'pool_test', 'a test alert')",
+    );
+
+    const data = await (await get("/admin/data", bearer(admin))).json();
+    expect(data.pool).toMatchObject({ enabled: true, target_max: 50, master: { target: 3 }, health: { status: expect.any(String) } });
+    expect(data.recent_assignments[0]).toMatchObject({ campaign_name: "Watched", source: "master", waited_seconds: expect.any(Number) });
+    expect(data.last_24h.assignments).toEqual([expect.objectContaining({ assignments: 1, pool_hits: 1, p50_ms: expect.any(Number) })]);
+    expect(data.last_24h.pool).toHaveLength(1);
+    expect(data.last_30d.days).toEqual([expect.objectContaining({ assignments: 1, pool_hits: 1 })]);
+    expect(data.timers).toMatchObject({ pending: expect.any(Number), overdue: 0, failed: 0, stuck_list: [], failed_list: [] });
+    expect(data.alerts).toContainEqual(expect.objectContaining({ kind: "pool_test", severity: "WARNING", resolved_at: null }));
+  });
+
+  test("admin_dashboard() refuses a non-admin, in GraphQL too", async () => {
+    const refused = await graphql(server.url, `{ adminDashboard }`, { token: alice });
+    expect(refused.errors?.[0]?.message).toMatch(/admin/i);
+    const allowed = await graphql(server.url, `{ adminDashboard }`, { token: admin });
+    expect(allowed.data.adminDashboard.pool.master.target).toBe(3);
+  });
+});
+
+test("/admin/events sends ready, then every pool and timers notification", async () => {
+  const response = await get("/admin/events", cookie(admin));
+  expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = "";
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(received)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended; received: ${received}`);
+      received += value;
+    }
+  };
+  await until(/event: ready\n/);
+  await database.query(`select pg_notify('pool', '{"event":"test_pool"}'), pg_notify('timers', '{"event":"test_timers"}')`);
+  await until(/event: timers\ndata: \{"event":"test_timers"\}/);
+  expect(received).toMatch(/event: pool\ndata: \{"event":"test_pool"\}/);
+  await reader.cancel();
+});
+
+test("/health fails with 503 while pools are on and the master pool is empty, and recovers when it refills", async () => {
+  const healthy = await get("/health");
+  expect(healthy.status).toBe(200);
+  expect((await healthy.json()).pool).toMatchObject({ status: expect.any(String), empty: false });
+
+  await database.query("delete from app_public.campaigns where is_pool and pool_type = 'master'");
+  const empty = await get("/health");
+  expect(empty.status).toBe(503);
+  expect((await empty.json()).pool).toMatchObject({ status: "critical", empty: true, reason: expect.stringMatching(/has 0 ready/) });
+
+  await database.query("select app_public.set_pools_enabled(false)");
+  expect((await get("/health")).status).toBe(200);
+  await database.query("select app_public.set_pools_enabled(true)");
+  await waitFor(async () => (await get("/health")).status, (status) => status === 200, 30_000);
+});
+
+test("with a year of pool metrics and assignments, the page and its data load in under 500 ms", async () => {
+  // One snapshot a minute for a year, and 100 assignments a day.
+  await database.query(`
+    insert into app_public.pool_metrics (recorded_at, master_ready, master_target, user_pools, assignments_today,
+                                         pool_hits_today, replenishments_today, avg_seeding_ms, avg_assignment_ms)
+    select at, 3 + (n % 5), 3, n % 40, (n % 1440) / 15, (n % 1440) / 16, (n % 1440) / 15, 200 + n % 50, 10 + n % 7
+      from generate_series(1, 525600) as n, lateral (select now() - n * interval '1 minute' as at) as t`);
+  await database.query(`
+    insert into app_public.pool_assignments (source, pool_created_at, pool_age, assignment_ms, assigned_at)
+    select case when n % 10 = 0 then 'inline' else 'master' end::app_public.campaign_source,
+           at - interval '2 hours', interval '2 hours', 5 + n % 20, at
+      from generate_series(1, 36500) as n, lateral (select now() - n * interval '864 seconds' as at) as t`);
+  await database.query("analyze app_public.pool_metrics, app_public.pool_assignments");
+
+  const started = performance.now();
+  const [page, data] = await Promise.all([get("/admin", cookie(admin)), get("/admin/data", cookie(admin))]);
+  const body = await data.json();
+  await page.text();
+  const elapsed = performance.now() - started;
+  expect(page.status).toBe(200);
+  expect(body.last_30d.days.length).toBeGreaterThanOrEqual(30);
+  expect(body.last_24h.pool.length).toBeGreaterThanOrEqual(96);
+  expect(elapsed).toBeLessThan(500);
+}, 120_000);
