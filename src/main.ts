@@ -30,5 +30,6 @@ runUntilSignalled(async (teardown) => {
   console.log(`  GraphiQL  ${app.url}/graphiql`);
   console.log(`  health    ${app.url}/health`);
   console.log(`  metrics   ${app.url}/metrics`);
+  console.log(`  admin     ${app.url}/admin`);
   console.log(`  token     npm run token -- you@example.com [--admin]`);
 });

@@ -38,20 +38,41 @@ function row(cells, className = "") {
 }
 
 function fillTable(selector, rows, empty) {
-  const body = $(`${selector} tbody`);
-  body.replaceChildren(...(rows.length ? rows : [row([empty])]));
+  if (!rows.length) {
+    const td = document.createElement("td");
+    td.colSpan = document.querySelectorAll(`${selector} thead th`).length;
+    td.textContent = empty;
+    const tr = document.createElement("tr");
+    tr.append(td);
+    rows = [tr];
+  }
+  $(`${selector} tbody`).replaceChildren(...rows);
 }
 
 // ---- charts (uPlot) -------------------------------------------------------------------------
 
 const charts = new Map();
 
-function chart(id, series, { bars = false } = {}) {
+const DAY = 86_400;
+
+/** The chart's time axis always spans its whole window (`days`), however few points there are. */
+function chart(id, days, series, { bars = false } = {}) {
   const element = document.getElementById(id);
   const options = {
     width: element.clientWidth || 320,
     height: 180,
     legend: { live: false },
+    scales: {
+      x: {
+        time: true,
+        range: () => {
+          const now = Date.now() / 1000;
+          return [days === 1 ? now - DAY : Math.floor(now / DAY) * DAY - (days - 1) * DAY, now + (bars ? DAY / 2 : 0)];
+        },
+      },
+      // Counts start at zero.
+      ...(bars ? { y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } } : {}),
+    },
     series: [{}, ...series.map(([label, stroke]) => ({
       label, stroke, width: 2,
       ...(bars ? { fill: `${stroke}99`, paths: uPlot.paths.bars({ size: [0.6, 40] }) } : {}),
@@ -220,9 +241,9 @@ function wireActions() {
   });
 }
 
-chart("chart-assignments-24h", [["p50", "#2563eb"], ["p99", "#dc2626"]]);
-chart("chart-pool-24h", [["ready", "#16a34a"], ["target", "#9ca3af"]]);
-chart("chart-times-30d", [["assignment p50", "#2563eb"], ["assignment p99", "#dc2626"], ["seeding avg", "#d97706"]]);
-chart("chart-counts-30d", [["assignments", "#2563eb"], ["replenishments", "#16a34a"]], { bars: true });
+chart("chart-assignments-24h", 1, [["p50", "#2563eb"], ["p99", "#dc2626"]]);
+chart("chart-pool-24h", 1, [["ready", "#16a34a"], ["target", "#9ca3af"]]);
+chart("chart-times-30d", 30, [["assignment p50", "#2563eb"], ["assignment p99", "#dc2626"], ["seeding avg", "#d97706"]]);
+chart("chart-counts-30d", 30, [["assignments", "#2563eb"], ["replenishments", "#16a34a"]], { bars: true });
 wireActions();
 listen();
