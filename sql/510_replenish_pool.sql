@@ -64,3 +64,60 @@ end;
 $$;
 comment on function app_private.add_pool_campaign(app_public.pool_type, uuid) is
   E'Creates and seeds one pool campaign when the pool is below its target (master: pool_target_size; user: 1); null otherwise.';
+
+-- While a replenish_pool job runs, its connection holds a session advisory lock (class 1885, key:
+-- the pool), so dashboards count the pools being refilled right now exactly, without a table to
+-- keep in step: a crashed worker's connection takes its lock with it.
+create or replace function app_private.replenishing_lock_class() returns integer
+  language sql immutable
+  as $$ select 1885 $$;
+comment on function app_private.replenishing_lock_class() is
+  E'The first key of the advisory locks held by running replenish_pool jobs.';
+
+create or replace function app_private.replenishing_lock_key(wanted_pool app_public.pool_type, pool_user_id uuid) returns integer
+  language sql immutable
+  as $$ select hashtext(wanted_pool || ':' || coalesce(pool_user_id::text, '')) $$;
+comment on function app_private.replenishing_lock_key(app_public.pool_type, uuid) is
+  E'The second key of the advisory lock a replenish_pool job holds: its pool.';
+
+create or replace function app_private.pools_being_replenished() returns integer
+  language sql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select count(*)::integer from pg_locks
+     where locktype = 'advisory' and granted and objsubid = 2
+       and database = (select oid from pg_database where datname = current_database())
+       and classid = app_private.replenishing_lock_class()::oid;
+  $$;
+comment on function app_private.pools_being_replenished() is
+  E'How many pools a replenish_pool job is refilling right now.';
+
+create or replace function app_private.start_replenishing(wanted_pool app_public.pool_type, pool_user_id uuid default null) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  -- try: a second job for the same pool (its key was freed while the first ran) counts once.
+  perform pg_try_advisory_lock(app_private.replenishing_lock_class(), app_private.replenishing_lock_key(wanted_pool, pool_user_id));
+  perform pg_notify('pool', json_build_object('event', 'replenish_started', 'pool_type', wanted_pool)::text);
+end;
+$$;
+comment on function app_private.start_replenishing(app_public.pool_type, uuid) is
+  E'Marks a pool as being refilled by this connection (until finish_replenishing) and says so on the pool channel.';
+
+create or replace function app_private.finish_replenishing(wanted_pool app_public.pool_type, pool_user_id uuid default null) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_key integer := app_private.replenishing_lock_key(wanted_pool, pool_user_id);
+begin
+  if exists (select 1 from pg_locks where pid = pg_backend_pid() and locktype = 'advisory' and objsubid = 2
+                and classid = app_private.replenishing_lock_class()::oid and objid = v_key::oid) then
+    perform pg_advisory_unlock(app_private.replenishing_lock_class(), v_key);
+  end if;
+  perform pg_notify('pool', json_build_object('event', 'replenish_finished', 'pool_type', wanted_pool)::text);
+end;
+$$;
+comment on function app_private.finish_replenishing(app_public.pool_type, uuid) is
+  E'Ends start_replenishing: the pool is no longer being refilled by this connection.';

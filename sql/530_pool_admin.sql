@@ -15,8 +15,7 @@ begin
       select jsonb_build_object(
         'ready', count(*),
         'target', app_private.pool_target_size(),
-        'being_created', (select count(*) from graphile_worker.jobs
-                           where task_identifier = 'replenish_pool' and locked_at is not null),
+        'being_created', app_private.pools_being_replenished(),
         'oldest_age_seconds', round(extract(epoch from now() - min(pool_created_at)))::bigint)
         from app_public.campaigns where is_pool and pool_type = 'master'),
     'user_pools', (

@@ -6,7 +6,7 @@ create or replace view ops.pool_status as
          app_private.pool_target_size() as master_target,
          (select now() - min(pool_created_at) from app_public.campaigns where is_pool and pool_type = 'master') as oldest_master,
          (select count(*) from app_public.campaigns where is_pool and pool_type = 'user') as user_pools,
-         (select count(*) from graphile_worker.jobs where task_identifier = 'replenish_pool' and locked_at is not null) as being_created,
+         app_private.pools_being_replenished()::bigint as being_created,
          app_private.pool_health() ->> 'status' as health,
          app_private.pool_health() ->> 'reason' as reason;
 comment on view ops.pool_status is E'The pools at a glance, as app_public.pool_status() reports them to admins.';

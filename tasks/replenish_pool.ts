@@ -17,20 +17,16 @@ const task: Task = async (payload, helpers) => {
   let added = 0;
   await helpers.withPgClient(async (client) => {
     // Dashboards show the pools being refilled right now (pool_status: being_created).
-    const announce = (event: string) =>
-      client.query("select pg_notify('pool', json_build_object('event', $1::text, 'pool_type', $2::text)::text)", [event, poolType]);
-    await announce("replenish_started");
+    const pool = [poolType, poolType === "user" ? userId : null];
+    await client.query("select app_private.start_replenishing($1, $2)", pool);
     try {
       while (added < MAX_PER_JOB) {
-        const { rows: [row] } = await client.query<{ id: string | null }>(
-          "select app_private.add_pool_campaign($1, $2) as id",
-          [poolType, poolType === "user" ? userId : null],
-        );
+        const { rows: [row] } = await client.query<{ id: string | null }>("select app_private.add_pool_campaign($1, $2) as id", pool);
         if (!row?.id) break;
         added += 1;
       }
     } finally {
-      await announce("replenish_finished").catch(() => {});
+      await client.query("select app_private.finish_replenishing($1, $2)", pool).catch(() => {});
     }
   });
   helpers.logger.debug(`replenish_pool ${poolType}${poolType === "user" ? ` ${userId}` : ""}: added ${added}`);

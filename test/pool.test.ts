@@ -318,6 +318,26 @@ describe("admin operations", () => {
     expect(status.master.oldest_age_seconds).toBeGreaterThanOrEqual(0);
   });
 
+  test("being_created counts the pools a replenish job is refilling right now", async () => {
+    const beingCreated = async () =>
+      ((await asUser<{ status: any }>(database, admin, "select app_public.pool_status() as status"))[0]!).status.master.being_created;
+    // A replenisher's connection, as the task holds it while it runs.
+    const replenisher = new pg.Client({ connectionString: database.ownerUrl });
+    await replenisher.connect();
+    try {
+      await replenisher.query("select app_private.start_replenishing('master')");
+      await replenisher.query("select app_private.start_replenishing('user', $1)", [bob.id]);
+      expect(await beingCreated()).toBe(2);
+      await replenisher.query("select app_private.finish_replenishing('master')");
+      expect(await beingCreated()).toBe(1);
+      await replenisher.query("select app_private.finish_replenishing('master')"); // twice: harmless
+    } finally {
+      await replenisher.end();
+    }
+    // A connection that goes away (a crashed worker) takes its mark with it.
+    expect(await beingCreated()).toBe(0);
+  });
+
   test("set_pool_target accepts 0 to the maximum and enqueues a refill; anything else is refused", async () => {
     const [{ status }] = (await asUser<{ status: any }>(database, admin, "select app_public.set_pool_target(7) as status")) as [{ status: any }];
     expect(status.master.target).toBe(7);
