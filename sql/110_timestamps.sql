@@ -30,7 +30,7 @@ do $$
 declare
   v_table text;
 begin
-  foreach v_table in array array['users', 'marketers', 'campaigns', 'campaign_timers']
+  foreach v_table in array array['users', 'marketers', 'campaigns', 'campaign_timers', 'participants', 'targets', 'target_bands', 'bids', 'offers']
                           || app_private.content_tables() loop
     execute format('create or replace trigger _100_timestamps before update on app_public.%I
                       for each row when (not app_private.is_restamping())

@@ -1,19 +1,34 @@
--- Live updates: a committed change to campaigns is announced on campaign:<id> and, for campaigns
--- of a marketer, on marketer:<id>:campaigns. Statement-level, so a statement touching many rows
--- sends one notification per campaign (and Postgres folds repeats within a transaction); payloads
--- carry ids only, never rows (NOTIFY payloads are capped at 8000 bytes).
+-- Live updates: a committed change to a campaign is announced on campaign:<id> and, for campaigns
+-- of a marketer, on marketer:<id>:campaigns. Payloads carry ids and counts only, never rows
+-- (NOTIFY payloads are capped at 8000 bytes), and go out only when the transaction commits.
 
+create or replace function app_private.notify_campaign_event(
+  campaign_id uuid, marketer_id uuid, event text, count bigint default null
+) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_payload text := json_strip_nulls(json_build_object('event', event, 'campaign_id', campaign_id, 'count', count))::text;
+begin
+  perform pg_notify('campaign:' || campaign_id, v_payload);
+  if marketer_id is not null then
+    perform pg_notify('marketer:' || marketer_id || ':campaigns', v_payload);
+  end if;
+end;
+$$;
+comment on function app_private.notify_campaign_event(uuid, uuid, text, bigint) is
+  E'NOTIFY {"event", "campaign_id", "count"} on campaign:<id> and, when it has one, marketer:<id>:campaigns.';
+
+-- Statement-level, so a statement touching many rows sends one notification per campaign (and
+-- Postgres folds repeats within a transaction).
 create or replace function app_private.tg_campaigns__notify_updated() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  perform pg_notify('campaign:' || changed.id, json_build_object('event', 'campaign_updated', 'campaign_id', changed.id)::text)
-  from (select distinct id from new_campaigns) as changed;
-
-  perform pg_notify('marketer:' || changed.marketer_id || ':campaigns',
-                    json_build_object('event', 'campaign_updated', 'campaign_id', changed.id)::text)
-  from (select distinct id, marketer_id from new_campaigns where marketer_id is not null) as changed;
+  perform app_private.notify_campaign_event(changed.id, changed.marketer_id, 'campaign_updated')
+  from (select distinct id, marketer_id from new_campaigns) as changed;
   return null;
 end;
 $$;

@@ -23,4 +23,4 @@ create policy delete_owner_or_admin on app_public.campaigns for delete
 
 grant select, delete on app_public.campaigns to campaign_engine_visitor;
 revoke insert on app_public.campaigns from campaign_engine_visitor;
-grant update (name, description) on app_public.campaigns to campaign_engine_visitor;
+grant update (name, description, target_id) on app_public.campaigns to campaign_engine_visitor;

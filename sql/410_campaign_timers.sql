@@ -117,9 +117,8 @@ create or replace function app_private.tg_campaign_timers__notify_campaigns() re
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  perform pg_notify('campaign:' || changed.campaign_id,
-                    json_build_object('event', 'campaign_updated', 'campaign_id', changed.campaign_id)::text)
-  from (select distinct campaign_id from changed_timers) as changed;
+  perform app_private.notify_campaign_event(c.id, c.marketer_id, 'campaign_updated')
+  from app_public.campaigns c where c.id in (select campaign_id from changed_timers);
   perform pg_notify('timers', json_build_object('event', 'timers_changed')::text);
   return null;
 end;

@@ -102,8 +102,7 @@ begin
       if v_campaign.status <> 'REWARD_CLAIM' then
         return jsonb_build_object('reminded', false, 'status', v_campaign.status);
       end if;
-      perform pg_notify('campaign:' || v_campaign.id,
-                        json_build_object('event', 'reward_reminder', 'campaign_id', v_campaign.id)::text);
+      perform app_private.notify_campaign_event(v_campaign.id, v_campaign.marketer_id, 'reward_reminder');
       return jsonb_build_object('reminded', true);
   end case;
 end;

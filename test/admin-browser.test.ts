@@ -97,7 +97,7 @@ test("a non-admin is refused: the sign-in says so, and the page, data and action
   await context.addCookies([{ name: "campaign_engine_token", value: alice, url: server.url }]);
   const response = await page.goto(`${server.url}/admin`);
   expect(response?.status()).toBe(403);
-  expect(await page.textContent("#reason")).toMatch(/the dashboard is for admins only/);
+  expect(await page.textContent("#reason")).toMatch(/is not an admin.s: the page is for admins only/);
   expect((await page.request.get(`${server.url}/admin/data`)).status()).toBe(403);
   const action = await page.request.post(`${server.url}/graphql`, { data: { query: "mutation { replenishPools(input: {}) { result } }" } });
   expect(JSON.stringify(await action.json())).toMatch(/only admins may do this/);

@@ -1,5 +1,6 @@
-// Subscription.campaignEvents(campaignId): the NOTIFY events of campaign:<id>, for those who may
-// see the campaign. Visibility is checked at subscribe time by selecting the campaign as the
+// Subscription.campaignEvents(campaignId) and marketerCampaignEvents(marketerId): the NOTIFY events
+// of campaign:<id> and marketer:<id>:campaigns, for those who may see the campaign or the
+// marketer. Visibility is checked at subscribe time by selecting the campaign or marketer as the
 // visitor (row-level security decides), and each event re-reads the campaign the same way.
 import { jsonParse } from "postgraphile/@dataplan/json";
 import { context, lambda, listen, SafeError } from "postgraphile/grafast";
@@ -7,7 +8,8 @@ import { extendSchema, gql } from "postgraphile/utils";
 
 export const CampaignEventsPlugin = extendSchema((build) => {
   const campaigns = build.input.pgRegistry.pgResources.campaigns;
-  if (!campaigns) throw new Error("CampaignEventsPlugin: app_public.campaigns is not in the schema");
+  const marketers = build.input.pgRegistry.pgResources.marketers;
+  if (!campaigns || !marketers) throw new Error("CampaignEventsPlugin: app_public.campaigns or marketers is not in the schema");
   return {
     typeDefs: gql`
       """
@@ -15,10 +17,15 @@ export const CampaignEventsPlugin = extendSchema((build) => {
       """
       type CampaignEvent {
         """
-        What happened: campaign_updated, …; resync after the server lost and regained its
-        database connection (events may have been missed: re-read what you show).
+        What happened: campaign_updated, target_populated, offers_created, …; resync after the
+        server lost and regained its database connection (events may have been missed: re-read
+        what you show).
         """
         event: String!
+        """
+        How many: people reached (target_populated), offers made (offers_created).
+        """
+        count: Int
         """
         The campaign's id (absent on resync).
         """
@@ -35,6 +42,11 @@ export const CampaignEventsPlugin = extendSchema((build) => {
         campaign does not exist or is not visible to you.
         """
         campaignEvents(campaignId: UUID!): CampaignEvent
+        """
+        Events of every campaign of a marketer, from the moment the subscription starts. Refused
+        when the marketer does not exist or you are not one of its members.
+        """
+        marketerCampaignEvents(marketerId: UUID!): CampaignEvent
       }
     `,
     objects: {
@@ -53,12 +65,28 @@ export const CampaignEventsPlugin = extendSchema((build) => {
               return $event;
             },
           },
+          marketerCampaignEvents: {
+            subscribePlan(_$root, fieldArgs) {
+              const $visible = marketers.get({ id: fieldArgs.getRaw("marketerId") });
+              const $topic = lambda($visible.get("id"), (id: string | null) => {
+                if (!id) throw new SafeError("marketer not found, or you are not one of its members");
+                return `marketer:${id}:campaigns`;
+              });
+              return listen(context().get("pgSubscriber"), $topic, jsonParse);
+            },
+            plan($event) {
+              return $event;
+            },
+          },
         },
       },
       CampaignEvent: {
         plans: {
           campaignId($event) {
             return $event.get("campaign_id");
+          },
+          count($event) {
+            return $event.get("count");
           },
           campaign($event) {
             return campaigns.get({ id: $event.get("campaign_id") });

@@ -1,4 +1,4 @@
-// The HTTP server: Koa with /health, /metrics, the admin dashboard (/admin) and PostGraphile
+// The HTTP server: Koa with /health, /metrics, the pages (/admin, /campaigns) and PostGraphile
 // (GraphQL over HTTP and websockets, GraphiQL). Requests to /graphql are authenticated here,
 // before PostGraphile sees them: by the Authorization header, or by the pages' session cookie.
 import http from "node:http";
@@ -12,6 +12,7 @@ import { TokenError } from "../auth/jwt.ts";
 import { makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
+import { campaignsRouter } from "./campaigns.ts";
 import { healthRoute, type HealthSources } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -67,9 +68,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx.body = await options.metrics.registry.metrics();
   });
   const closing = new AbortController();
-  const admin = adminRouter({ db: options.db, hub: options.hub, authenticate: options.authenticate, closing: closing.signal });
-  app.use(admin.routes());
-  app.use(admin.allowedMethods());
+  const pageOptions = { db: options.db, hub: options.hub, authenticate: options.authenticate, closing: closing.signal };
+  for (const router of [adminRouter(pageOptions), campaignsRouter(pageOptions)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   app.use(authenticateGraphQL(options.authenticate));
 
   const server = http.createServer();

@@ -1,0 +1,106 @@
+-- Launching a campaign at its target, and refreshing its offers. Both only check and enqueue: the
+-- populate_target and create_initial_pending_offers tasks do the work, and each step announces
+-- itself on the campaign's and its marketer's channels when it commits.
+
+-- Marketers work as a team: any member may launch the marketer's campaigns.
+-- security definer: see current_user_may_see_marketer.
+create or replace function app_private.current_user_may_launch_campaign(campaign_id uuid) returns boolean
+  language sql stable security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select app_public.current_user_is_admin()
+        or exists (select 1 from app_public.campaigns c
+                    where c.id = campaign_id and not c.is_pool
+                      and (c.user_id = app_public.current_user_id()
+                           or c.marketer_id in (select app_private.current_user_marketer_ids())))
+  $$;
+comment on function app_private.current_user_may_launch_campaign(uuid) is
+  E'True for the campaign''s owner, the members of its marketer, and admins.';
+
+-- Populates the target first when it is not populated yet (or again, with repopulate); the offers
+-- task waits while the target is populating, so it sees the new population.
+create or replace function app_private.enqueue_offers(offered_campaign app_public.campaigns, repopulate boolean) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if repopulate or exists (select 1 from app_public.targets where id = offered_campaign.target_id and population_status <> 'populated') then
+    perform app_private.start_target_population(offered_campaign.target_id);
+    perform app_private.add_job('populate_target', json_build_object('target_id', offered_campaign.target_id),
+                                job_key => 'populate_target:' || offered_campaign.target_id);
+  end if;
+  perform app_private.add_job('create_initial_pending_offers', json_build_object('campaign_id', offered_campaign.id),
+                              job_key => 'create_initial_pending_offers:' || offered_campaign.id);
+end;
+$$;
+comment on function app_private.enqueue_offers(app_public.campaigns, boolean) is
+  E'Enqueues populate_target (when needed) and create_initial_pending_offers for a campaign.';
+
+create or replace function app_private.launchable_campaign(launched_campaign_id uuid) returns app_public.campaigns
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_campaign app_public.campaigns;
+begin
+  if not app_private.current_user_may_launch_campaign(launched_campaign_id) then
+    raise exception 'campaign % does not exist or is not yours to change', launched_campaign_id using errcode = 'CE003';
+  end if;
+  select * into v_campaign from app_public.campaigns where id = launched_campaign_id for update;
+  if v_campaign.target_id is null then
+    raise exception 'campaign "%" has no target', v_campaign.name
+      using errcode = 'CE303', hint = 'Set its targetId to a target of its marketer, then bid on the target''s bands.';
+  end if;
+  if not exists (select 1 from app_public.bids where campaign_id = v_campaign.id) then
+    raise exception 'campaign "%" has no bids: no one would get an offer', v_campaign.name
+      using errcode = 'CE304', hint = 'Bid on at least one band of its target.';
+  end if;
+  return v_campaign;
+end;
+$$;
+comment on function app_private.launchable_campaign(uuid) is
+  E'Locks and returns a campaign the user may launch, with a target and bids; raises CE003, CE303 or CE304 otherwise.';
+
+-- security definer (this and refresh_offers): status, launch time and jobs are not the visitor's
+-- to write; both check who is asking first.
+create or replace function app_public.launch_campaign(campaign_id uuid) returns app_public.campaigns
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_campaign app_public.campaigns := app_private.launchable_campaign(campaign_id);
+begin
+  if v_campaign.launched_at is not null then
+    raise exception 'campaign "%" was launched already, at %', v_campaign.name, v_campaign.launched_at
+      using errcode = 'CE301', hint = 'To reach people who joined the target since, refresh its offers.';
+  end if;
+  if v_campaign.status <> 'CREATED' then
+    raise exception 'only a CREATED campaign can be launched; "%" is %', v_campaign.name, v_campaign.status using errcode = 'CE302';
+  end if;
+  update app_public.campaigns c set launched_at = now() where c.id = v_campaign.id;
+  perform app_private.transition_campaign(v_campaign.id, 'RUNNING', 'launch_campaign', app_private.person_cause());
+  select * into v_campaign from app_public.campaigns c where c.id = v_campaign.id;
+  perform app_private.enqueue_offers(v_campaign, repopulate => false);
+  return v_campaign;
+end;
+$$;
+comment on function app_public.launch_campaign(uuid) is
+  E'Launches a CREATED campaign at its target: it starts (RUNNING), its target is populated if needed, and one pending offer is built per person reached.';
+
+create or replace function app_public.refresh_offers(campaign_id uuid) returns app_public.campaigns
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_campaign app_public.campaigns := app_private.launchable_campaign(campaign_id);
+begin
+  if v_campaign.status <> 'RUNNING' then
+    raise exception 'offers of "%" can be refreshed only while it is RUNNING (it is %)', v_campaign.name, v_campaign.status
+      using errcode = 'CE305';
+  end if;
+  perform app_private.enqueue_offers(v_campaign, repopulate => true);
+  return v_campaign;
+end;
+$$;
+comment on function app_public.refresh_offers(uuid) is
+  E'Re-populates a RUNNING campaign''s target and makes offers to the people who joined it since.';

@@ -1,0 +1,116 @@
+// The browser pages (/admin, /campaigns): their HTML and assets, and signing in. A token pasted
+// into the sign-in page is exchanged for the session cookie (src/auth/credentials.ts); every
+// request of a page is then checked against that page's rule: any signed-in user, or admins only.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { json } from "node:stream/consumers";
+import type Router from "@koa/router";
+import type { RouterMiddleware } from "@koa/router";
+import type Koa from "koa";
+import type { Authenticate } from "../auth/authenticate.ts";
+import { credentialsOf, setSessionCookie } from "../auth/credentials.ts";
+import { type Claims, TokenError } from "../auth/jwt.ts";
+import { projectRoot } from "../config.ts";
+
+export type Access = { allowed: true; claims: Claims } | { allowed: false; status: 401 | 403; reason: string };
+
+export interface PageRule {
+  /** Shown on the sign-in page. */
+  title: string;
+  adminsOnly: boolean;
+}
+
+async function accessOf(credentials: string | undefined, authenticate: Authenticate, rule: PageRule): Promise<Access> {
+  try {
+    const claims = await authenticate(credentials);
+    if (!claims) return { allowed: false, status: 401, reason: `Sign in with ${rule.adminsOnly ? "an admin's" : "your"} token.` };
+    if (rule.adminsOnly && !claims.is_admin) {
+      return { allowed: false, status: 403, reason: "This token is not an admin's: the page is for admins only." };
+    }
+    return { allowed: true, claims };
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    return { allowed: false, status: 401, reason: `The token was refused: ${error.message}.` };
+  }
+}
+
+// Text and double-quoted values only: enough for what the sign-in page fills in.
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The sign-in page, with the status (401 or 403) and the reason. */
+async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: false }>, rule: PageRule, pagePath: string) {
+  const html = await readFile(path.join(projectRoot, "src", "pages", "sign-in.html"), "utf8");
+  ctx.status = access.status;
+  ctx.type = "html";
+  ctx.set("cache-control", "no-store");
+  ctx.body = html.replaceAll("{{title}}", escapeHtml(rule.title)).replaceAll("{{reason}}", escapeHtml(access.reason))
+    .replaceAll("{{page}}", escapeHtml(pagePath));
+}
+
+/**
+ * POST <prefix>/session {"token"} sets the session cookie when the token passes the rule (400,
+ * 401 or 403 with the reason otherwise); DELETE <prefix>/session signs out. Also returns the
+ * middleware that lets only those who pass the rule through, with ctx.state.claims set.
+ */
+export function pageSession(router: Router, authenticate: Authenticate, rule: PageRule): RouterMiddleware {
+  router.post("/session", async (ctx) => {
+    const body = Number(ctx.get("content-length") || 0) <= 16_384 ? ((await json(ctx.req).catch(() => null)) as { token?: unknown } | null) : null;
+    if (typeof body?.token !== "string" || body.token.trim() === "") {
+      ctx.status = 400;
+      ctx.body = { error: 'send {"token": "<your token>"} as JSON' };
+      return;
+    }
+    const token = body.token.trim();
+    const access = await accessOf(`Bearer ${token}`, authenticate, rule);
+    if (!access.allowed) {
+      ctx.status = access.status;
+      ctx.body = { error: access.reason };
+      return;
+    }
+    setSessionCookie(ctx, token);
+    ctx.status = 204;
+  });
+
+  router.delete("/session", (ctx) => {
+    setSessionCookie(ctx, null);
+    ctx.status = 204;
+  });
+
+  return async (ctx, next) => {
+    const access = await accessOf(credentialsOf(ctx), authenticate, rule);
+    if (!access.allowed) {
+      ctx.status = access.status;
+      ctx.body = { error: access.reason };
+      return;
+    }
+    ctx.state.claims = access.claims;
+    return next();
+  };
+}
+
+export interface Asset {
+  file: string;
+  type: "text/javascript" | "text/css";
+}
+
+/** GET <prefix>/assets/<name> for a fixed set of files (no paths from the request reach the disk). */
+export function serveAssets(router: Router, assets: Record<string, Asset>): void {
+  router.get("/assets/:name", async (ctx) => {
+    const asset = assets[ctx.params.name!];
+    if (!asset) return;
+    ctx.type = asset.type;
+    ctx.set("cache-control", "no-cache");
+    ctx.body = await readFile(asset.file);
+  });
+}
+
+/** GET <prefix>: the page's HTML for those who pass the rule, else the sign-in page (401 or 403). */
+export function servePage(router: Router, authenticate: Authenticate, rule: PageRule, pagePath: string, htmlFile: string): void {
+  router.get("/", async (ctx) => {
+    const access = await accessOf(credentialsOf(ctx), authenticate, rule);
+    if (!access.allowed) return signInPage(ctx, access, rule, pagePath);
+    ctx.type = "html";
+    ctx.set("cache-control", "no-store");
+    ctx.body = await readFile(htmlFile);
+  });
+}

@@ -1,0 +1,42 @@
+// create_initial_pending_offers { campaign_id }: one pending offer per participant of the
+// campaign's target population (sql/620_offers.sql), in batches of 1,000, each its own
+// transaction; participants who have an offer keep it. While the target is still being populated
+// it reschedules itself. At the end, one offers_created with the number inserted (none when 0),
+// however many batches it took. Enqueued by launch_campaign and refresh_offers.
+import type { Task } from "graphile-worker";
+import { isUuid } from "../src/uuid.ts";
+
+const BATCH_SIZE = 1_000;
+const WAIT_FOR_POPULATION_MS = 1_000;
+
+const task: Task = async (payload, helpers) => {
+  const { campaign_id: campaignId } = (payload ?? {}) as { campaign_id?: unknown };
+  if (!isUuid(campaignId)) throw new Error(`create_initial_pending_offers needs {"campaign_id": "<uuid>"}, got ${JSON.stringify(payload)}`);
+  await helpers.withPgClient(async (client) => {
+    const { rows: [target] } = await client.query<{ population_status: string | null }>(
+      "select t.population_status from app_public.campaigns c left join app_public.targets t on t.id = c.target_id where c.id = $1",
+      [campaignId],
+    );
+    if (!target) return; // the campaign is gone
+    if (target.population_status !== "populated") {
+      await helpers.addJob("create_initial_pending_offers", { campaign_id: campaignId }, {
+        runAt: new Date(Date.now() + WAIT_FOR_POPULATION_MS),
+        jobKey: `create_initial_pending_offers:${campaignId}`,
+      });
+      return;
+    }
+    let created = 0;
+    let after: string | null = null;
+    for (;;) {
+      const batch: { last_participant_id: string | null; inserted: number } =
+        (await client.query("select app_private.create_offers_batch($1, $2, $3) as batch", [campaignId, after, BATCH_SIZE])).rows[0].batch;
+      if (!batch.last_participant_id) break;
+      created += Number(batch.inserted);
+      after = batch.last_participant_id;
+    }
+    await client.query("select app_private.announce_offers_created($1, $2)", [campaignId, created]);
+    helpers.logger.debug(`create_initial_pending_offers ${campaignId}: ${created} created`);
+  });
+};
+
+export default task;
