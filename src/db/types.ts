@@ -12,7 +12,11 @@ export type AppPublicCampaignSource = "inline" | "master" | "user";
 
 export type AppPublicCampaignStatus = "CLOSED" | "CREATED" | "EXPIRED" | "REWARD_CLAIM" | "RUNNING";
 
+export type AppPublicOfferStatus = "claimed" | "current" | "expired" | "pending";
+
 export type AppPublicPoolType = "master" | "user";
+
+export type AppPublicPopulationStatus = "not_populated" | "populated" | "populating";
 
 export type AppPublicTimerExecutionStatus = "COMPLETED" | "FAILED" | "STARTED";
 
@@ -101,6 +105,33 @@ export interface AppPublicAlerts {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicBids {
+  /**
+   * The band of the campaign's target.
+   */
+  band_id: string;
+  /**
+   * The campaign.
+   */
+  campaign_id: string;
+  /**
+   * When the bid was made.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * What each offer costs the marketer.
+   */
+  marketer_cost: Numeric;
+  /**
+   * The reward offered to each participant of the band.
+   */
+  offer_amount: Numeric;
+  /**
+   * When the bid was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
 export interface AppPublicCampaignMetrics {
   /**
    * The campaign measured.
@@ -126,6 +157,37 @@ export interface AppPublicCampaignMetrics {
    * The value: a count, or milliseconds for times.
    */
   value: Numeric;
+}
+
+export interface AppPublicCampaignOfferStats {
+  /**
+   * The campaign.
+   */
+  campaign_id: string;
+  /**
+   * Rewards claimed.
+   */
+  claimed: Generated<number>;
+  /**
+   * Offers current (claimable in REWARD_CLAIM).
+   */
+  current: Generated<number>;
+  /**
+   * Offers expired.
+   */
+  expired: Generated<number>;
+  /**
+   * Offers pending.
+   */
+  pending: Generated<number>;
+  /**
+   * What the pending offers will cost the marketer.
+   */
+  pending_spend: Generated<Numeric>;
+  /**
+   * Participants offered (one offer per participant and campaign).
+   */
+  reach: Generated<number>;
 }
 
 export interface AppPublicCampaigns {
@@ -165,6 +227,10 @@ export interface AppPublicCampaigns {
    * True while the campaign waits in a pool for its user.
    */
   is_pool: Generated<boolean>;
+  /**
+   * When the campaign was launched (launch_campaign).
+   */
+  launched_at: Timestamp | null;
   /**
    * The marketer whose members share this campaign, if any.
    */
@@ -209,6 +275,10 @@ export interface AppPublicCampaigns {
    * Lifecycle state; changed only through the lifecycle functions (scheduleCampaign, startCampaign, ...).
    */
   status: Generated<AppPublicCampaignStatus>;
+  /**
+   * The target the campaign is launched at.
+   */
+  target_id: string | null;
   /**
    * When the campaign was last changed.
    */
@@ -557,6 +627,80 @@ export interface AppPublicMarketers {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicOffers {
+  /**
+   * The band the participant was in when offered.
+   */
+  band_id: string;
+  /**
+   * The campaign.
+   */
+  campaign_id: string;
+  /**
+   * When the participant claimed it.
+   */
+  claimed_at: Timestamp | null;
+  /**
+   * What the offer costs the marketer (the band's bid then).
+   */
+  cost_amount: Numeric;
+  /**
+   * When the offer was made.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Unique identifier of the offer.
+   */
+  id: Generated<string>;
+  /**
+   * The reward offered (the band's bid then).
+   */
+  offer_amount: Numeric;
+  /**
+   * The participant offered.
+   */
+  participant_id: string;
+  /**
+   * When the offer becomes current.
+   */
+  pending_until: Timestamp;
+  /**
+   * pending, current, claimed or expired.
+   */
+  status: Generated<AppPublicOfferStatus>;
+  /**
+   * When the offer last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicParticipants {
+  /**
+   * When the participant was added.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Unique identifier of the participant.
+   */
+  id: Generated<string>;
+  /**
+   * Name of the participant.
+   */
+  name: string;
+  /**
+   * What is known about the participant; target bands select by them.
+   */
+  tags: Generated<string[]>;
+  /**
+   * When the participant was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+  /**
+   * The user who is this participant, if any: they claim its offers.
+   */
+  user_id: string | null;
+}
+
 export interface AppPublicParties {
   /**
    * False hides it from play without deleting it.
@@ -776,6 +920,87 @@ export interface AppPublicSites {
   name: string;
   /**
    * When it was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicTargetBands {
+  /**
+   * When the band was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Unique identifier of the band.
+   */
+  id: Generated<string>;
+  /**
+   * Name of the band.
+   */
+  name: string;
+  /**
+   * Participants whose innermost band this is (kept by a trigger on target_populations).
+   */
+  population: Generated<number>;
+  /**
+   * 0 for the bullseye, 1 for the first ring outside it, and so on.
+   */
+  position: number;
+  /**
+   * Tags a participant must all have to be in this band (or a band inside it).
+   */
+  required_tags: string[];
+  /**
+   * The target.
+   */
+  target_id: string;
+  /**
+   * When the band was last changed.
+   */
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicTargetPopulations {
+  /**
+   * The innermost band of the target the participant matches.
+   */
+  band_id: string;
+  /**
+   * The participant.
+   */
+  participant_id: string;
+  /**
+   * The target.
+   */
+  target_id: string;
+}
+
+export interface AppPublicTargets {
+  /**
+   * When the target was created.
+   */
+  created_at: Generated<Timestamp>;
+  /**
+   * Unique identifier of the target.
+   */
+  id: Generated<string>;
+  /**
+   * When the population was last computed.
+   */
+  last_populated_at: Timestamp | null;
+  /**
+   * The marketer whose target this is.
+   */
+  marketer_id: string;
+  /**
+   * Name of the target, unique per marketer.
+   */
+  name: string;
+  /**
+   * not_populated, populating (a populate_target job is computing it) or populated.
+   */
+  population_status: Generated<AppPublicPopulationStatus>;
+  /**
+   * When the target was last changed.
    */
   updated_at: Generated<Timestamp>;
 }
@@ -1077,7 +1302,9 @@ export interface DB {
   "app_private.campaign_state_log_archive": AppPrivateCampaignStateLogArchive;
   "app_private.settings": AppPrivateSettings;
   "app_public.alerts": AppPublicAlerts;
+  "app_public.bids": AppPublicBids;
   "app_public.campaign_metrics": AppPublicCampaignMetrics;
+  "app_public.campaign_offer_stats": AppPublicCampaignOfferStats;
   "app_public.campaign_state_log": AppPublicCampaignStateLog;
   "app_public.campaign_timers": AppPublicCampaignTimers;
   "app_public.campaigns": AppPublicCampaigns;
@@ -1089,11 +1316,16 @@ export interface DB {
   "app_public.junctures": AppPublicJunctures;
   "app_public.marketer_members": AppPublicMarketerMembers;
   "app_public.marketers": AppPublicMarketers;
+  "app_public.offers": AppPublicOffers;
+  "app_public.participants": AppPublicParticipants;
   "app_public.parties": AppPublicParties;
   "app_public.pool_assignments": AppPublicPoolAssignments;
   "app_public.pool_metrics": AppPublicPoolMetrics;
   "app_public.schticks": AppPublicSchticks;
   "app_public.sites": AppPublicSites;
+  "app_public.target_bands": AppPublicTargetBands;
+  "app_public.target_populations": AppPublicTargetPopulations;
+  "app_public.targets": AppPublicTargets;
   "app_public.timer_executions": AppPublicTimerExecutions;
   "app_public.users": AppPublicUsers;
   "app_public.vehicles": AppPublicVehicles;
