@@ -19,14 +19,20 @@ export async function streamChannels(ctx: Context, hub: NotificationHub, channel
   const response = ctx.res;
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
-  // connection: close, so that a stream ended by shutdown takes its socket with it.
+  // connection: close, so that a stream ended by shutdown takes its socket with it; and then the
+  // body needs no chunked framing (it ends with the connection), one buffer less per event.
+  response.useChunkedEncodingByDefault = false;
   response.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", connection: "close",
   });
-  const send = (event: string, data: string) => response.write(`event: ${event}\ndata: ${data}\n\n`);
+  response.flushHeaders();
+  // Past the headers the body is the bare stream (no chunked framing, see above): events go
+  // straight to the socket, the cheapest path when one notification fans out to many clients.
+  const socket = ctx.req.socket;
+  const send = (event: string, data: string) => socket.write(`event: ${event}\ndata: ${data}\n\n`);
 
   const stops: (() => Promise<void>)[] = [];
-  const keepAlive = setInterval(() => response.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
+  const keepAlive = setInterval(() => socket.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
   let closed = false;
   const close = () => {
     if (closed) return;
