@@ -341,12 +341,12 @@ describe("subscriptions", () => {
       await waitFor(async () => outsider.errors.length, (n) => n > 0);
       expect(JSON.stringify(outsider.errors)).toMatch(/marketer not found, or you are not one of its members/);
       const campaign = await createCampaign(await createTarget());
-      // Subscriptions start asynchronously: rename until the first event arrives.
-      await waitFor(async () => {
-        await database.query("update app_public.campaigns set name = name || '.' where id = $1", [campaign]);
-        return member.events.length;
-      }, (n) => n > 0);
-      expect(member.events[0]).toEqual({ marketerCampaignEvents: { event: "campaign_updated", campaignId: campaign, count: null } });
+      // The first event says the subscription listens: the moment to read the snapshot.
+      await waitFor(async () => member.events.length, (n) => n > 0);
+      expect(member.events[0]).toEqual({ marketerCampaignEvents: { event: "subscribed", campaignId: null, count: null } });
+      await database.query("update app_public.campaigns set name = name || '.' where id = $1", [campaign]);
+      await waitFor(async () => member.events.length, (n) => n > 1);
+      expect(member.events[1]).toEqual({ marketerCampaignEvents: { event: "campaign_updated", campaignId: campaign, count: null } });
       expect(outsider.events).toEqual([]);
     } finally {
       await Promise.all([member.stop(), outsider.stop()]);

@@ -45,13 +45,9 @@ describe("campaignEvents", () => {
   test("delivers campaign_updated after a committed UPDATE and nothing for a rolled-back one", async () => {
     const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, ownerToken);
     try {
-      // The subscription is live once a committed change comes through; then let stragglers land.
-      let attempt = 0;
-      await waitFor(
-        async () => (await rename(`warm-up ${++attempt}`, { commit: true }), subscription.events.length),
-        (count) => count > 0,
-      );
-      await sleep(300);
+      // The first event, subscribed, comes once the subscription listens, with the campaign as it is.
+      await waitFor(async () => subscription.events.length, (count) => count > 0);
+      expect(subscription.events[0]).toEqual({ campaignEvents: { event: "subscribed", campaignId, campaign: { name: expect.any(String) } } });
       const baseline = subscription.events.length;
 
       await rename("never happened", { commit: false });

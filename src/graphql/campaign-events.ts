@@ -2,8 +2,11 @@
 // of campaign:<id> and marketer:<id>:campaigns, for those who may see the campaign or the
 // marketer. Visibility is checked at subscribe time by selecting the campaign or marketer as the
 // visitor (row-level security decides), and each event re-reads the campaign the same way.
+// The first event of every subscription is `subscribed`, sent once LISTEN is in place: the cue to
+// read a snapshot (for campaignEvents it carries the campaign as it is). A client that reconnects
+// subscribes again, so it gets a fresh one: notifications sent while it was away are lost for good.
 import { jsonParse } from "postgraphile/@dataplan/json";
-import { context, lambda, listen, SafeError } from "postgraphile/grafast";
+import { constant, context, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 
 export const CampaignEventsPlugin = extendSchema((build) => {
@@ -17,9 +20,9 @@ export const CampaignEventsPlugin = extendSchema((build) => {
       """
       type CampaignEvent {
         """
-        What happened: campaign_updated, target_populated, offers_created, …; resync after the
-        server lost and regained its database connection (events may have been missed: re-read
-        what you show).
+        What happened: subscribed (first, once listening: read your snapshot now),
+        campaign_updated, target_populated, offers_created, …; resync after the server lost and
+        regained its database connection (events may have been missed: re-read what you show).
         """
         event: String!
         """
@@ -59,7 +62,8 @@ export const CampaignEventsPlugin = extendSchema((build) => {
                 if (!id) throw new SafeError("campaign not found, or you may not see it");
                 return `campaign:${id}`;
               });
-              return listen(context().get("pgSubscriber"), $topic, jsonParse);
+              const $subscribed = lambda($visible.get("id"), (id: string | null) => JSON.stringify({ event: "subscribed", campaign_id: id }));
+              return listen(context().get("pgSubscriber"), $topic, jsonParse, $subscribed);
             },
             plan($event) {
               return $event;
@@ -72,7 +76,7 @@ export const CampaignEventsPlugin = extendSchema((build) => {
                 if (!id) throw new SafeError("marketer not found, or you are not one of its members");
                 return `marketer:${id}:campaigns`;
               });
-              return listen(context().get("pgSubscriber"), $topic, jsonParse);
+              return listen(context().get("pgSubscriber"), $topic, jsonParse, constant(JSON.stringify({ event: "subscribed" })));
             },
             plan($event) {
               return $event;
