@@ -389,4 +389,24 @@ describe("subscriptions", () => {
     expect(text).toMatch(new RegExp(`event: marketer:${marketer}:campaigns\\ndata: \\{"event":"campaign_updated","campaign_id":"${campaign}"\\}`));
     await reader.cancel();
   });
+
+  test("when the server's LISTEN connection drops, the stream says resync once it is back, and events flow again", async () => {
+    const aliceToken = await tokenFor(database, "alice@example.com");
+    const campaign = await createCampaign(await createTarget());
+    const response = await fetch(`${server.url}/campaigns/events?marketerId=${marketer}`, { headers: { cookie: `campaign_engine_token=${aliceToken}` } });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/event: ready\n/.test(text)) text += (await reader.read()).value;
+
+    const [{ terminated }] = await database.query<{ terminated: number }>(
+      `select count(pg_terminate_backend(pid))::int as terminated from pg_stat_activity
+        where datname = current_database() and query like 'LISTEN "marketer:%'`);
+    expect(terminated).toBe(1);
+    while (!/"event":"resync"/.test(text)) text += (await reader.read()).value;
+    expect(text).toContain(`event: marketer:${marketer}:campaigns\ndata: {"event":"resync"}`);
+
+    await database.query("update app_public.campaigns set name = 'After the outage' where id = $1", [campaign]);
+    while (!new RegExp(`"campaign_id":"${campaign}"`).test(text)) text += (await reader.read()).value;
+    await reader.cancel();
+  });
 });
