@@ -31,5 +31,6 @@ runUntilSignalled(async (teardown) => {
   console.log(`  health    ${app.url}/health`);
   console.log(`  metrics   ${app.url}/metrics`);
   console.log(`  admin     ${app.url}/admin`);
+  console.log(`  campaigns ${app.url}/campaigns`);
   console.log(`  token     npm run token -- you@example.com [--admin]`);
 });
