@@ -4,8 +4,9 @@
 // every 100 ms, each to another campaign of the marketer. Latency is commit → client: from just
 // before COMMIT is sent to the moment a client has read the event (both clocks are this process's:
 // the clients run in a worker thread, the app in the main one). Delivered: events read / events
-// expected (subscribers × changes). Also times the stats a page re-reads on each event
-// (app_public.marketer_campaigns for 100 campaigns, as a member: row-level security applies).
+// expected (subscribers × changes). Pools are switched off, so that no seeding competes. Also
+// times the stats a page re-reads on each event (app_public.marketer_campaigns for 100
+// campaigns, as a member: row-level security applies).
 //   npm run bench -- realtime
 import { Worker } from "node:worker_threads";
 import pg from "pg";
@@ -68,6 +69,8 @@ console.info = () => {};
 const prepared = await prepareDatabase("campaign_engine_bench_realtime", "bench");
 const owner = new pg.Client({ connectionString: prepared.url });
 await owner.connect();
+// Pools off: seeding pool campaigns as the app starts would compete with what is measured here.
+await owner.query("select app_private.set_setting('pools_enabled', 'false')");
 const app = await startApp({
   ownerUrl: prepared.url,
   authenticatorUrl: withUser(prepared.url, AUTHENTICATOR_ROLE, SCRATCH_PASSWORD),
