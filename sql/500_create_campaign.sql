@@ -122,7 +122,7 @@ declare
   v_key text := 'replenish_pool:' || wanted_pool || coalesce(':' || pool_user_id, '');
 begin
   if not refill_now then
-    if exists (select 1 from graphile_worker.jobs where key = v_key and locked_at is null) then
+    if exists (select 1 from graphile_worker.jobs where key = v_key and locked_at is null and attempts < max_attempts) then
       return;
     end if;
     -- A concurrent creation is enqueuing this very job and will commit it. (Were it to roll back,

@@ -70,8 +70,9 @@ create or replace trigger _200_band_of_campaign_target before insert or update o
   for each row execute function app_private.tg_bids__band_of_campaign_target();
 
 -- target_bands.population follows target_populations: per statement, the net change per band.
+-- security definer: see tg_offers__count (a visitor's delete of a participant cascades here).
 create or replace function app_private.tg_target_populations__count_bands() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
@@ -99,3 +100,35 @@ create or replace trigger _500_count_bands_after_update after update on app_publ
 create or replace trigger _500_count_bands_after_delete after delete on app_public.target_populations
   referencing old table as old_rows
   for each statement execute function app_private.tg_target_populations__count_bands();
+
+-- A target whose bands change must be populated again before it is trusted: launching or
+-- refreshing then repopulates it. (security definer: members edit bands, but the population
+-- status is not theirs to write.)
+create or replace function app_private.tg_target_bands__target_needs_population() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  update app_public.targets set population_status = 'not_populated'
+   where id = coalesce(NEW.target_id, OLD.target_id) and population_status = 'populated';
+  return null;
+end;
+$$;
+comment on function app_private.tg_target_bands__target_needs_population() is
+  E'Trigger function: a band added, removed or changed marks its target not_populated.';
+create or replace trigger _600_target_needs_population after insert or delete or update of position, required_tags on app_public.target_bands
+  for each row execute function app_private.tg_target_bands__target_needs_population();
+
+-- Its bids and offers were made for that target.
+create or replace function app_private.tg_campaigns__keep_launched_target() returns trigger
+  language plpgsql volatile
+  as $$
+begin
+  raise exception 'campaign "%" was launched at its target; the target cannot change now', NEW.name using errcode = 'CE312';
+end;
+$$;
+comment on function app_private.tg_campaigns__keep_launched_target() is
+  E'Trigger function: refuses a new target for a launched campaign.';
+create or replace trigger _211_keep_launched_target before update of target_id on app_public.campaigns
+  for each row when (OLD.launched_at is not null and NEW.target_id is distinct from OLD.target_id)
+  execute function app_private.tg_campaigns__keep_launched_target();

@@ -3,8 +3,10 @@
 -- the campaign is in REWARD_CLAIM, expired with their campaign.
 
 -- campaign_offer_stats follows offers: per statement, the net change of each count per campaign.
+-- security definer: a visitor's delete (of a campaign, a band, a participant) cascades into
+-- offers, and the counters are not the visitor's to write.
 create or replace function app_private.tg_offers__count() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
@@ -51,7 +53,7 @@ create or replace trigger _500_count_after_delete after delete on app_public.off
 
 -- A batch of offers for the next batch_size participants of the campaign's target population
 -- (after after_participant_id), with the bid of each one's band; participants of a band without
--- a bid get none, and one who has an offer already keeps it. Returns the batch's last participant
+-- a bid get none, and one who has an offer already keeps it. Only a RUNNING campaign makes offers. Returns the batch's last participant
 -- id (null when there was none) and how many offers it inserted.
 create or replace function app_private.create_offers_batch(offered_campaign_id uuid, after_participant_id uuid, batch_size integer)
   returns jsonb
@@ -61,7 +63,7 @@ create or replace function app_private.create_offers_batch(offered_campaign_id u
     with batch as (
       select tp.participant_id, tp.band_id
         from app_public.target_populations tp
-       where tp.target_id = (select target_id from app_public.campaigns where id = offered_campaign_id)
+       where tp.target_id = (select target_id from app_public.campaigns where id = offered_campaign_id and status = 'RUNNING')
          and tp.participant_id > coalesce(after_participant_id, '00000000-0000-0000-0000-000000000000')
        order by tp.participant_id
        limit batch_size
@@ -100,9 +102,10 @@ declare
   v_count integer;
 begin
   with activated as (
-    update app_public.offers set status = 'current'
-     where status = 'pending' and pending_until <= now()
-    returning campaign_id
+    update app_public.offers o set status = 'current'
+     where o.status = 'pending' and o.pending_until <= now()
+       and exists (select 1 from app_public.campaigns c where c.id = o.campaign_id and c.status <> 'EXPIRED')
+    returning o.campaign_id
   ),
   campaigns as (select campaign_id, count(*) as n from activated group by campaign_id),
   announced as (
@@ -148,7 +151,8 @@ begin
   if not found then
     raise exception 'offer % does not exist or is not yours', offer_id using errcode = 'CE308';
   end if;
-  select * into v_campaign from app_public.campaigns where id = v_offer.campaign_id;
+  -- for share: the campaign cannot leave REWARD_CLAIM while the claim commits.
+  select * into v_campaign from app_public.campaigns where id = v_offer.campaign_id for share;
   if v_campaign.status <> 'REWARD_CLAIM' then
     raise exception 'rewards of campaign "%" can be claimed only while it is in REWARD_CLAIM (it is %)', v_campaign.name, v_campaign.status
       using errcode = 'CE306';

@@ -57,6 +57,10 @@ describe("access", () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get("set-cookie")).toBeNull();
     expect((await signIn("")).status).toBe(400);
+    // Only JSON: a cross-site form (text/plain) cannot sign anyone in.
+    const form = await fetch(`${server.url}/admin/session`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ token: admin }) });
+    expect(form.status).toBe(400);
+    expect(form.headers.get("set-cookie")).toBeNull();
   });
 
   test("the session cookie also authenticates GraphQL, so the page's quick actions are the admin mutations", async () => {

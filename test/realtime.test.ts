@@ -163,6 +163,9 @@ describe("offers", () => {
     const campaign = await createCampaign(t);
     const batch = async (after: string | null) =>
       (await database.query<{ batch: any }>("select app_private.create_offers_batch($1, $2, 2) as batch", [campaign, after]))[0]!.batch;
+    // Only a running campaign makes offers.
+    expect((await batch(null)).inserted).toBe(0);
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
     const first = await batch(null);
     expect(first.inserted).toBe(2);
     const second = await batch(first.last_participant_id);
@@ -232,6 +235,7 @@ describe("launching, with the worker", () => {
     const t = await createTarget();
     await addParticipants(t, [["gamer"]]);
     const campaign = await createCampaign(t);
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
     await database.query("select app_private.start_target_population($1)", [t.target]);
     await database.query("select app_private.add_job('create_initial_pending_offers', json_build_object('campaign_id', $1::uuid))", [campaign]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -308,13 +312,14 @@ describe("bad input changes nothing", () => {
     await populate(t.target);
     const campaign = await createCampaign(t);
     await database.query("update app_public.campaigns set rewards_enabled = true where id = $1", [campaign]);
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
     await database.query("select app_private.create_offers_batch($1, null, 1000)", [campaign]);
     const [{ id: offer }] = await database.query<{ id: string }>(
       "select id from app_public.offers where campaign_id = $1 and participant_id = $2", [campaign, mine]);
     const claim = (user: TestUser) => errorOf(asUser(database, user, "select app_public.claim_offer($1)", [offer]));
 
-    expect(await claim(bob)).toMatchObject({ code: "CE306", message: expect.stringMatching(/only while it is in REWARD_CLAIM \(it is CREATED\)/) });
-    for (const state of ["RUNNING", "CLOSED", "REWARD_CLAIM"]) {
+    expect(await claim(bob)).toMatchObject({ code: "CE306", message: expect.stringMatching(/only while it is in REWARD_CLAIM \(it is RUNNING\)/) });
+    for (const state of ["CLOSED", "REWARD_CLAIM"]) {
       await database.query("select app_private.transition_campaign($1, $2, 'test', '{}')", [campaign, state]);
     }
     expect(await claim(bob)).toMatchObject({ code: "CE307", message: expect.stringMatching(/cannot be claimed: it is pending/) });
@@ -325,6 +330,43 @@ describe("bad input changes nothing", () => {
     expect(await stats(campaign)).toMatchObject({ claimed_rewards: 1, current_offers: 0 });
     expect(await database.query("select value::int from app_public.campaign_metrics where campaign_id = $1 and metric_type = 'REWARD_CLAIMED'", [campaign]))
       .toEqual([{ value: 5 }]);
+  });
+});
+
+describe("consistency", () => {
+  test("a visitor's delete cascades through offers and populations, and the counters follow", async () => {
+    const t = await createTarget();
+    const [leaving] = await addParticipants(t, [["gamer", "vip"], ["gamer"]]);
+    await populate(t.target);
+    const campaign = await createCampaign(t);
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
+    await database.query("select app_private.create_offers_batch($1, null, 1000)", [campaign]);
+    const admin = await createUser(database, "realtime-admin@example.com", { admin: true });
+
+    await asUser(database, admin, "delete from app_public.participants where id = $1", [leaving]);
+    expect(await bandCounters(t.target)).toEqual([{ position: 0, population: 0 }, { position: 1, population: 1 }]);
+    expect(await stats(campaign)).toMatchObject({ pending_offers: 1, unique_reach: 1 });
+
+    await asUser(database, alice, "delete from app_public.campaigns where id = $1", [campaign]);
+    expect(await database.query("select 1 from app_public.campaign_offer_stats where campaign_id = $1", [campaign])).toEqual([]);
+  });
+
+  test("changing a target's bands asks for a new population; a launched campaign keeps its target", async () => {
+    const t = await createTarget();
+    await addParticipants(t, [["gamer"]]);
+    await populate(t.target);
+    await asUser(database, bob, "update app_public.target_bands set required_tags = $2 where id = $1",
+      [t.bullseye, [t.tag("gamer"), t.tag("vip"), t.tag("gold")]]);
+    expect(await database.query("select population_status from app_public.targets where id = $1", [t.target]))
+      .toEqual([{ population_status: "not_populated" }]);
+
+    const campaign = await createCampaign(t);
+    await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
+    const other = await createTarget();
+    await expect(asUser(database, alice, "update app_public.campaigns set target_id = $2 where id = $1", [campaign, other.target]))
+      .rejects.toMatchObject({ code: "CE312" });
+    await expect(asUser(database, alice, "update app_public.campaigns set target_id = null where id = $1", [campaign]))
+      .rejects.toMatchObject({ code: "CE312" });
   });
 });
 

@@ -3,7 +3,6 @@
 // request of a page is then checked against that page's rule: any signed-in user, or admins only.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { json } from "node:stream/consumers";
 import type Router from "@koa/router";
 import type { RouterMiddleware } from "@koa/router";
 import type Koa from "koa";
@@ -11,6 +10,8 @@ import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf, setSessionCookie } from "../auth/credentials.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
 import { projectRoot } from "../config.ts";
+
+const MAX_SIGN_IN_BODY = 16_384;
 
 export type Access = { allowed: true; claims: Claims } | { allowed: false; status: 401 | 403; reason: string };
 
@@ -47,6 +48,20 @@ async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: f
     .replaceAll("{{page}}", escapeHtml(pagePath));
 }
 
+/** The request's JSON body, or null when it is not JSON or is larger than a token could be. */
+async function readSmallJson(ctx: Koa.Context): Promise<{ token?: unknown } | null> {
+  let text = "";
+  for await (const chunk of ctx.req) {
+    text += chunk;
+    if (text.length > MAX_SIGN_IN_BODY) return null;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * POST <prefix>/session {"token"} sets the session cookie when the token passes the rule (400,
  * 401 or 403 with the reason otherwise); DELETE <prefix>/session signs out. Also returns the
@@ -54,7 +69,8 @@ async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: f
  */
 export function pageSession(router: Router, authenticate: Authenticate, rule: PageRule): RouterMiddleware {
   router.post("/session", async (ctx) => {
-    const body = Number(ctx.get("content-length") || 0) <= 16_384 ? ((await json(ctx.req).catch(() => null)) as { token?: unknown } | null) : null;
+    // JSON only: a cross-site form cannot send it without the browser asking first (CORS).
+    const body = ctx.is("application/json") ? await readSmallJson(ctx) : null;
     if (typeof body?.token !== "string" || body.token.trim() === "") {
       ctx.status = 400;
       ctx.body = { error: 'send {"token": "<your token>"} as JSON' };

@@ -11,6 +11,7 @@ import type { NotificationHub } from "../notifications/hub.ts";
 
 // Proxies and load balancers close connections that stay silent; a comment line keeps it open.
 const KEEP_ALIVE_MS = 15_000;
+const MAX_BUFFERED_BYTES = 1_000_000;
 
 /** `closing` ends the stream (server shutdown); so does the client going away. */
 export async function streamChannels(ctx: Context, hub: NotificationHub, channels: string[], closing: AbortSignal): Promise<void> {
@@ -29,26 +30,40 @@ export async function streamChannels(ctx: Context, hub: NotificationHub, channel
   // Past the headers the body is the bare stream (no chunked framing, see above): events go
   // straight to the socket, the cheapest path when one notification fans out to many clients.
   const socket = ctx.req.socket;
-  const send = (event: string, data: string) => socket.write(`event: ${event}\ndata: ${data}\n\n`);
-
   const stops: (() => Promise<void>)[] = [];
-  const keepAlive = setInterval(() => socket.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
   let closed = false;
+  // A client that stops reading is dropped rather than buffered without end (it reconnects and
+  // re-reads its snapshot). An empty event is the keep-alive comment.
+  const send = (event: string, data: string) => {
+    if (closed) return;
+    if (socket.writableLength > MAX_BUFFERED_BYTES) return close();
+    socket.write(event ? `event: ${event}\ndata: ${data}\n\n` : ": keep-alive\n\n");
+  };
+
+  const keepAlive = setInterval(() => send("", ""), KEEP_ALIVE_MS);
   const close = () => {
     if (closed) return;
     closed = true;
     clearInterval(keepAlive);
+    closing.removeEventListener("abort", close);
     response.end();
     for (const stop of stops.splice(0)) void stop();
   };
   ctx.req.once("close", close);
   response.once("close", close);
   closing.addEventListener("abort", close, { once: true });
+  if (closing.aborted) return close();
 
-  for (const channel of channels) {
-    const stop = await hub.listen(channel, (payload) => send(channel, payload));
-    if (closed) return void stop();
-    stops.push(stop);
+  try {
+    for (const channel of channels) {
+      const stop = await hub.listen(channel, (payload) => send(channel, payload));
+      if (closed) return void stop();
+      stops.push(stop);
+    }
+  } catch (error) {
+    // Without LISTEN the stream would stay silent for good; ended, the browser reconnects.
+    console.error(`event stream: ${(error as Error).message}`);
+    return close();
   }
   send("ready", JSON.stringify({ channels }));
 }
