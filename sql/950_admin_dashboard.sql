@@ -69,8 +69,7 @@ create or replace function app_private.timer_overview() returns jsonb
   as $$
     select jsonb_build_object(
       'pending', (select count(*) from app_public.campaign_timers where status = 'PENDING'),
-      'overdue', (select count(*) from app_public.campaign_timers
-                   where status = 'PENDING' and greatest(scheduled_at, next_attempt_at) < now() - interval '1 minute'),
+      'overdue', (select count(*) from ops.stuck_timers where status = 'PENDING'),
       'running', (select count(*) from app_public.campaign_timers where status = 'RUNNING'),
       'failed', (select count(*) from app_public.campaign_timers where status = 'FAILED'),
       'stuck_list', (select coalesce(jsonb_agg(jsonb_build_object(
@@ -84,7 +83,7 @@ create or replace function app_private.timer_overview() returns jsonb
                        from (select * from ops.failed_timers limit 20) as failed));
   $$;
 comment on function app_private.timer_overview() is
-  E'Timer counts (pending, overdue by over a minute, running, failed) and the 20 first stuck and failed timers with their last error.';
+  E'Timer counts (pending, overdue as ops.stuck_timers defines it, running, failed) and the 20 first stuck and failed timers with their last error.';
 
 create or replace function app_private.alert_overview() returns jsonb
   language sql stable
