@@ -23,6 +23,12 @@ $$;
 comment on function app_private.pool_health() is
   E'ok, warning or critical, with the reason: critical below pool_min_ready, warning below the target or when pools are off.';
 
+create or replace function app_private.master_pool_empty() returns boolean
+  language sql stable
+  as $$ select app_private.pools_enabled() and app_private.pool_target_size() > 0 and app_private.master_pool_ready() = 0 $$;
+comment on function app_private.master_pool_empty() is
+  E'True while pools are on, the master pool should hold campaigns and holds none: every creation is seeded inline (/health answers 503).';
+
 create or replace function app_private.record_pool_metrics() returns app_public.pool_metrics
   language sql volatile
   set search_path = pg_catalog, public, pg_temp

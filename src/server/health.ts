@@ -15,14 +15,14 @@ export interface HealthSources {
 interface PoolHealth {
   status: "ok" | "warning" | "critical";
   reason: string;
-  /** Pools are on and the master pool is empty: creations are all seeded inline, slowly. */
+  /** app_private.master_pool_empty(): creations are all seeded inline, slowly. */
   empty: boolean;
 }
 
 async function poolHealth(db: Kysely<DB>): Promise<PoolHealth> {
   const { rows: [row] } = await sql<{ health: Omit<PoolHealth, "empty">; empty: boolean }>`
     select app_private.pool_health() as health,
-           app_private.pools_enabled() and app_private.pool_target_size() > 0 and app_private.master_pool_ready() = 0 as empty
+           app_private.master_pool_empty() as empty
   `.execute(db);
   return { ...row!.health, empty: row!.empty };
 }
