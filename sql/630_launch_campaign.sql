@@ -11,8 +11,7 @@ create or replace function app_private.current_user_may_launch_campaign(campaign
     select app_public.current_user_is_admin()
         or exists (select 1 from app_public.campaigns c
                     where c.id = campaign_id and not c.is_pool
-                      and (c.user_id = app_public.current_user_id()
-                           or c.marketer_id in (select app_private.current_user_marketer_ids())))
+                      and (c.user_id = app_public.current_user_id() or app_private.current_user_may_see_marketer(c.marketer_id)))
   $$;
 comment on function app_private.current_user_may_launch_campaign(uuid) is
   E'True for the campaign''s owner, the members of its marketer, and admins.';
