@@ -33,6 +33,7 @@ const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pag
 const ASSETS: Record<string, Asset> = {
   "campaigns.js": { file: path.join(pages, "campaigns.js"), type: "text/javascript" },
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
+  "live.js": { file: path.join(pages, "..", "live.js"), type: "text/javascript" },
 };
 
 /** The database's own rule (the one row-level security applies), asked with the caller's claims. */

@@ -3,6 +3,7 @@
 // reads /admin/data again (one read at a time; events arriving meanwhile cause one more read).
 // Quick actions are the GraphQL admin mutations, sent with the session cookie.
 /* global uPlot */
+import { coalescedReads } from "./live.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -160,25 +161,12 @@ function render(data) {
 
 // ---- live data ------------------------------------------------------------------------------
 
-let reading = null;
-let readAgain = false;
-
-async function refresh() {
-  if (reading) {
-    readAgain = true;
-    return reading;
-  }
-  reading = (async () => {
-    do {
-      readAgain = false;
-      const response = await fetch("/admin/data", { cache: "no-store" });
-      if (response.status === 401 || response.status === 403) return location.reload();
-      if (!response.ok) throw new Error(`/admin/data answered ${response.status}`);
-      render(await response.json());
-    } while (readAgain);
-  })().finally(() => (reading = null));
-  return reading;
-}
+const refresh = coalescedReads(async () => {
+  const response = await fetch("/admin/data", { cache: "no-store" });
+  if (response.status === 401 || response.status === 403) return location.reload();
+  if (!response.ok) throw new Error(`/admin/data answered ${response.status}`);
+  render(await response.json());
+});
 
 function setLive(state, text) {
   $("#live").dataset.state = state;

@@ -2,6 +2,7 @@
 // to /campaigns/events first; on `ready` (first connection and every reconnect) and on every event
 // it re-reads the campaigns through GraphQL (one read at a time; events arriving meanwhile cause
 // one more read), and turns target_populated and offers_created into flash messages.
+import { coalescedReads } from "./live.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -96,23 +97,10 @@ function render(campaigns) {
 }
 
 let marketerId = null;
-let reading = null;
-let readAgain = false;
-
-function refresh() {
-  if (reading) {
-    readAgain = true;
-    return reading;
-  }
-  reading = (async () => {
-    do {
-      readAgain = false;
-      const data = await graphql("query ($id: UUID!) { marketerCampaigns(marketerId: $id) }", { id: marketerId });
-      render(data.marketerCampaigns);
-    } while (readAgain);
-  })().finally(() => (reading = null));
-  return reading;
-}
+const refresh = coalescedReads(async () => {
+  const data = await graphql("query ($id: UUID!) { marketerCampaigns(marketerId: $id) }", { id: marketerId });
+  render(data.marketerCampaigns);
+});
 
 const MESSAGES = {
   target_populated: () => "Target populated! Creating offers...",

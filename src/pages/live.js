@@ -1,0 +1,23 @@
+// Shared by the pages: re-reading a snapshot as events arrive, one read at a time.
+
+/**
+ * Returns refresh(): it runs read() now or, when a read is under way, once more after it, however
+ * many events arrived meanwhile. The promise settles when the reads are done.
+ */
+export function coalescedReads(read) {
+  let reading = null;
+  let readAgain = false;
+  return function refresh() {
+    if (reading) {
+      readAgain = true;
+      return reading;
+    }
+    reading = (async () => {
+      do {
+        readAgain = false;
+        await read();
+      } while (readAgain);
+    })().finally(() => (reading = null));
+    return reading;
+  };
+}
