@@ -4,6 +4,7 @@
 // it reschedules itself (for up to ten minutes). At the end, one offers_created with the number inserted (none when 0),
 // however many batches it took. Enqueued by launch_campaign and refresh_offers.
 import type { Task } from "graphile-worker";
+import { sumParticipantBatches } from "../src/participant-batches.ts";
 import { isUuid } from "../src/uuid.ts";
 
 const BATCH_SIZE = 1_000;
@@ -30,15 +31,7 @@ const task: Task = async (payload, helpers) => {
       });
       return;
     }
-    let created = 0;
-    let after: string | null = null;
-    for (;;) {
-      const batch: { last_participant_id: string | null; inserted: number } =
-        (await client.query("select app_private.create_offers_batch($1, $2, $3) as batch", [campaignId, after, BATCH_SIZE])).rows[0].batch;
-      if (!batch.last_participant_id) break;
-      created += Number(batch.inserted);
-      after = batch.last_participant_id;
-    }
+    const { inserted: created } = await sumParticipantBatches(client, "app_private.create_offers_batch", campaignId, BATCH_SIZE, ["inserted"]);
     await client.query("select app_private.announce_offers_created($1, $2)", [campaignId, created]);
     helpers.logger.debug(`create_initial_pending_offers ${campaignId}: ${created} created`);
   });
