@@ -31,7 +31,7 @@ program
   .option("--admin", "make the user an admin", false)
   .action(async (email: string, options: { admin: boolean }) => {
     const database = await openDatabase();
-    const db = createKysely(database.ownerUrl, 1);
+    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
     try {
       await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
       console.log(await issueToken(db, email, { admin: options.admin, secret: database.secrets.jwtSecret }));

@@ -12,9 +12,9 @@ import { claimDataDir } from "./single-instance.ts";
 runUntilSignalled(async (teardown) => {
   await mkdir(config.dataDir, { recursive: true });
   if (!config.databaseUrl) await teardown.add(await claimDataDir(config.dataDir));
-  const database = await openDatabase({ ownsCluster: true });
+  const database = await openDatabase({ ownsCluster: true, signal: teardown.signal });
   await teardown.add(() => database.close());
-  await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, teardown.signal);
   const template = await ensureMasterTemplate(database.ownerUrl);
   if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
   const app = await startApp({

@@ -12,7 +12,10 @@ class StartupInterrupted extends Error {
 
 export class Teardown {
   private readonly steps: (() => Promise<void>)[] = [];
+  private readonly aborted = new AbortController();
   stopping = false;
+  /** Aborted when shutdown begins, to cut short what start-up is waiting for (a retry's backoff). */
+  readonly signal = this.aborted.signal;
 
   /** Registers how to undo a step that just started; if shutdown has begun, undoes it at once. */
   async add(undo: () => Promise<void>): Promise<void> {
@@ -25,6 +28,7 @@ export class Teardown {
 
   async run(): Promise<void> {
     this.stopping = true;
+    this.aborted.abort();
     for (let undo = this.steps.pop(); undo; undo = this.steps.pop()) await undo();
   }
 }

@@ -7,9 +7,9 @@ import { runUntilSignalled } from "./shutdown.ts";
 import { startWorker } from "./worker.ts";
 
 runUntilSignalled(async (teardown) => {
-  const database = await openDatabase();
+  const database = await openDatabase({ signal: teardown.signal });
   await teardown.add(() => database.close());
-  await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, teardown.signal);
   const runner = await startWorker(database.ownerUrl);
   await teardown.add(() => runner.stop());
   console.log("worker running (tasks/ and crontab); Ctrl-C stops it");

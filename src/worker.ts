@@ -4,6 +4,7 @@ import { EventEmitter } from "node:events";
 import { run, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import preset from "../graphile.config.ts";
 import { sql } from "kysely";
+import { namedUrl } from "./db/connection.ts";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { Teardown } from "./shutdown.ts";
@@ -32,10 +33,10 @@ export async function startWorker(connectionString: string): Promise<RunningWork
     let workerPool: WorkerPool | undefined;
     events.on("pool:create", (event) => (workerPool = event.workerPool));
     // Signals are handled by our own shutdown, which stops the worker in order.
-    const runner = await run({ preset, connectionString: withDeadClientCheck(connectionString), noHandleSignals: true, events });
+    const runner = await run({ preset, connectionString: namedUrl(withDeadClientCheck(connectionString), "worker"), noHandleSignals: true, events });
     await started.add(() => runner.stop());
 
-    const db = createKysely(connectionString, 1);
+    const db = createKysely(connectionString, { part: "alarm", max: 1 });
     await started.add(() => db.destroy());
     const hub = new NotificationHub(connectionString);
     await started.add(() => hub.close());

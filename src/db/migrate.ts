@@ -12,9 +12,10 @@ import { runMigrations as installWorkerSchema } from "graphile-worker";
 // those idle connections errors (a database dropped or restarted then); we end it right away.
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
 import { type Kysely, sql } from "kysely";
-import pg from "pg";
 import { config, projectRoot } from "../config.ts";
+import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
+import { retryWhileUnavailable } from "./unavailable.ts";
 import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
@@ -29,58 +30,59 @@ const quietLogger = new Logger(() => (level, message) => {
 });
 
 function migrateSettings(ownerUrl: string) {
-  return { connectionString: ownerUrl, migrationsFolder, logger: quietLogger };
+  return { connectionString: namedUrl(ownerUrl, "migrate"), migrationsFolder, logger: quietLogger };
 }
 
 async function applySqlFolder(ownerUrl: string): Promise<string[]> {
   const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    await client.query("begin");
-    await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
-    for (const file of files) {
-      try {
-        await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
-      } catch (error) {
-        throw new Error(`sql/${file}: ${(error as Error).message}`);
+  await withClient(ownerUrl, "migrate", async (client) => {
+    try {
+      await client.query("begin");
+      await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
+      for (const file of files) {
+        try {
+          await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
+        } catch (error) {
+          throw Object.assign(new Error(`sql/${file}: ${(error as Error).message}`), { cause: error });
+        }
       }
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback").catch(() => {});
+      throw error;
     }
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  } finally {
-    await client.end();
-  }
+  });
   return files;
 }
 
-export async function migrate(ownerUrl: string, authenticatorPassword: string): Promise<void> {
-  try {
-    await runCommittedMigrations(migrateSettings(ownerUrl));
-  } finally {
-    releaseMigratePools();
-  }
-  await installWorkerSchema({ connectionString: ownerUrl });
-  await applySqlFolder(ownerUrl);
-  await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
-  await applyEnvironmentSettings(ownerUrl);
+/**
+ * Each step commits as a whole or not at all (a committed migration, the worker's schema, the sql/
+ * folder in one transaction) and is idempotent, so a database that restarts in the middle is
+ * simply migrated again once it answers (retryWhileUnavailable), from where it stopped.
+ */
+export async function migrate(ownerUrl: string, authenticatorPassword: string, signal?: AbortSignal): Promise<void> {
+  await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
+    try {
+      await runCommittedMigrations(migrateSettings(ownerUrl));
+    } finally {
+      releaseMigratePools();
+    }
+    await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
+    await applySqlFolder(ownerUrl);
+    await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+    await applyEnvironmentSettings(ownerUrl);
+  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal });
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */
 async function applyEnvironmentSettings(ownerUrl: string): Promise<void> {
   const overrides = Object.entries({ campaign_rate_limit: config.campaignRateLimit }).filter(([, value]) => value !== undefined);
   if (overrides.length === 0) return;
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
+  await withClient(ownerUrl, "migrate", async (client) => {
     for (const [name, value] of overrides) {
       await client.query("select app_private.set_setting($1, $2::jsonb)", [name, JSON.stringify(value)]);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -88,22 +90,13 @@ async function applyEnvironmentSettings(ownerUrl: string): Promise<void> {
  * one fails, so that a migrate never changes it under another process that already works.
  */
 async function ensureAuthenticatorPassword(ownerUrl: string, password: string): Promise<void> {
-  const probe = new pg.Client({ connectionString: withUser(ownerUrl, AUTHENTICATOR_ROLE, password) });
   try {
-    await probe.connect();
+    await withClient(withUser(ownerUrl, AUTHENTICATOR_ROLE, password), "migrate", async () => {});
     return;
   } catch (error) {
     if ((error as { code?: string }).code !== "28P01") throw error;
-  } finally {
-    await probe.end().catch(() => {});
   }
-  const owner = new pg.Client({ connectionString: ownerUrl });
-  await owner.connect();
-  try {
-    await owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`);
-  } finally {
-    await owner.end();
-  }
+  await withClient(ownerUrl, "migrate", (owner) => owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`));
 }
 
 /** Committed migrations not yet applied to the database (empty when it is current). */
