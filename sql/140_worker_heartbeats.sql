@@ -89,3 +89,32 @@ end;
 $$;
 comment on function app_private.end_worker_heartbeat(text) is
   E'Called when a worker pool has stopped: unlocks any job it still holds and forgets its heartbeat.';
+
+-- A job this worker finished (graphile-worker announced job:complete) but whose completion or
+-- failure never reached the database (graphile-worker gave up retrying during an outage) stays
+-- locked by a live worker, for graphile-worker's 4 hours. The worker passes the ids of jobs it
+-- finished over a minute ago: any of them still locked by it is stranded, and unlocked to run again.
+create or replace function app_private.unlock_stranded_jobs(worker_id text, finished_job_ids bigint[]) returns bigint[]
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_stranded bigint[];
+begin
+  with stranded as (
+    update graphile_worker._private_jobs job
+       set locked_at = null, locked_by = null
+     where job.locked_by = unlock_stranded_jobs.worker_id and job.id = any(finished_job_ids)
+    returning job.id, job.job_queue_id
+  ), queues as (
+    update graphile_worker._private_job_queues queue
+       set locked_at = null, locked_by = null
+     where queue.locked_by = unlock_stranded_jobs.worker_id and queue.id in (select job_queue_id from stranded)
+    returning queue.id
+  )
+  select array_agg(stranded.id) into v_stranded from stranded, (select count(*) from queues) as unlocked_queues;
+  return coalesce(v_stranded, '{}');
+end;
+$$;
+comment on function app_private.unlock_stranded_jobs(text, bigint[]) is
+  E'Unlocks the jobs among finished_job_ids that worker_id finished long ago and still locks (their completion was lost to an outage); returns their ids.';

@@ -44,7 +44,7 @@ export async function startWorker(connectionString: string): Promise<RunningWork
     const runner = await run({ preset, pgPool, noHandleSignals: true, events });
     await started.add(() => runner.stop());
     if (!workerPool) throw new Error("graphile-worker started without a worker pool");
-    heartbeat = startWorkerHeartbeat(pgPool, workerPool.id);
+    heartbeat = startWorkerHeartbeat(pgPool, workerPool.id, events);
 
     const db = createKysely(connectionString, { part: "alarm", max: 1 });
     await started.add(() => db.destroy());

@@ -173,3 +173,33 @@ test("jobs of a live worker (even one running for an hour), of a worker that nev
     await database.query("delete from graphile_worker._private_jobs where key in ('pool-dead', 'pool-never-beat', 'pool-pinged')");
   }
 }, 120_000);
+
+test("a job a live worker finished but whose completion never reached the database is unlocked; its running and others' jobs are not", async () => {
+  await database.query(`
+    select graphile_worker.add_job('health_ping', job_key => key) from unnest(array['stranded', 'running', 'others']) as key;
+    update graphile_worker._private_jobs set locked_by = case key when 'others' then 'pool-other' else 'pool-alive' end,
+                                             locked_at = now() - interval '2 minutes'
+     where key in ('stranded', 'running', 'others');
+  `);
+  const ids = Object.fromEntries(
+    (await database.query<{ key: string; id: string }>("select key, id::text from graphile_worker.jobs where key in ('stranded', 'running', 'others')")).map(
+      (row) => [row.key, row.id],
+    ),
+  );
+  try {
+    // pool-alive says it finished 'stranded' (and 'others', which is not its own); 'running' it did not finish.
+    const [{ stranded }] = (await database.query<{ stranded: string[] }>(
+      "select app_private.unlock_stranded_jobs('pool-alive', $1::bigint[])::text[] as stranded",
+      [[ids.stranded, ids.others]],
+    )) as [{ stranded: string[] }];
+    expect(stranded).toEqual([ids.stranded]);
+    const lockedBy = Object.fromEntries(
+      (await database.query<{ key: string; locked_by: string | null }>(
+        "select key, locked_by from graphile_worker.jobs where key in ('stranded', 'running', 'others')",
+      )).map((row) => [row.key, row.locked_by]),
+    );
+    expect(lockedBy).toEqual({ stranded: null, running: "pool-alive", others: "pool-other" });
+  } finally {
+    await database.query("delete from graphile_worker._private_jobs where key in ('stranded', 'running', 'others')");
+  }
+});
