@@ -14,7 +14,8 @@ runUntilSignalled(async (teardown) => {
   if (!config.databaseUrl) await teardown.add(await claimDataDir(config.dataDir));
   const database = await openDatabase({ ownsCluster: true, signal: teardown.signal });
   await teardown.add(() => database.close());
-  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, teardown.signal);
+  // A restart re-applies sql/ only when it changed: no strong locks on busy tables at every start.
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { signal: teardown.signal, sqlFolder: "when-changed" });
   const template = await ensureMasterTemplate(database.ownerUrl);
   if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
   const app = await startApp({

@@ -118,3 +118,22 @@ test("a connection lost in the middle of a mutation: 503 with DATABASE_UNAVAILAB
   expect(retried.data.createCampaign.result.rowId).toEqual(expect.any(String));
   expect(await campaignsOf()).toBe(1);
 });
+
+test("a transaction that lost a race (a deadlock's victim, a serialization failure) keeps its code and is marked retryable", async () => {
+  const token = await tokenFor(database, "race@example.com");
+  await database.query(`
+    create function public.test_lost_race() returns trigger language plpgsql as $$
+      begin raise exception 'could not serialize access due to concurrent update' using errcode = '40001'; end;
+    $$;
+    create trigger _000_test_lost_race before insert on app_public.pool_assignments for each statement execute function public.test_lost_race();
+  `);
+  try {
+    const response = await graphql(url, CREATE, { token, variables: { name: "raced" } });
+    expect(response.errors?.[0]?.extensions).toEqual({ code: "40001", retryable: true });
+    expect(response.errors?.[0]?.message).toMatch(/could not serialize access/);
+  } finally {
+    await database.query("drop function public.test_lost_race() cascade");
+  }
+  const retried = await graphql(url, CREATE, { token, variables: { name: "raced" } });
+  expect(retried.data.createCampaign.result.rowId).toEqual(expect.any(String));
+});

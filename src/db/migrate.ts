@@ -2,8 +2,10 @@
 //   1. graphile-migrate applies the committed history in migrations/ (tables and data);
 //   2. graphile-worker installs or upgrades its own schema;
 //   3. every file in sql/ (functions, triggers, views, policies, grants) is re-applied in name order,
-//      in one transaction, so a reader finds each function in exactly one file;
+//      in one transaction, so a reader finds each function in exactly one file (the commands that
+//      merely start, npm start, worker, token, template:load, do it only when sql/ changed);
 //   4. run-time settings the environment overrides are written to app_private.settings.
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
@@ -33,36 +35,53 @@ function migrateSettings(ownerUrl: string) {
   return { connectionString: namedUrl(ownerUrl, "migrate"), migrationsFolder, logger: quietLogger };
 }
 
-async function applySqlFolder(ownerUrl: string): Promise<string[]> {
+/** "always" re-applies sql/; "when-changed" only when its files differ from those last applied. */
+export type SqlFolderMode = "always" | "when-changed";
+
+// How long a statement of sql/ waits for a table lock before the whole folder is tried again: a
+// policy or trigger waiting on a busy table would otherwise hold every query behind it in line.
+const SQL_FOLDER_LOCK_TIMEOUT = "3s";
+
+async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<void> {
   const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
+  const texts = await Promise.all(files.map((file) => readFile(path.join(sqlFolder, file), "utf8")));
+  const hash = createHash("sha256").update(JSON.stringify([files, texts])).digest("hex");
   await withClient(ownerUrl, "migrate", async (client) => {
     try {
       await client.query("begin");
       await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
-      for (const file of files) {
+      const { rows: [applied] } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
+      if (mode === "when-changed" && applied?.hash === hash) return void (await client.query("commit"));
+      await client.query(`set local lock_timeout = '${SQL_FOLDER_LOCK_TIMEOUT}'`);
+      for (const [index, file] of files.entries()) {
         try {
-          await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
+          await client.query(texts[index]!);
         } catch (error) {
           throw Object.assign(new Error(`sql/${file}: ${(error as Error).message}`), { cause: error });
         }
       }
+      await client.query(
+        `insert into app_hidden.sql_folder_applied (hash) values ($1)
+           on conflict (only_row) do update set hash = excluded.hash, applied_at = now()`,
+        [hash],
+      );
       await client.query("commit");
     } catch (error) {
       await client.query("rollback").catch(() => {});
       throw error;
     }
   });
-  return files;
 }
 
 /**
- * Re-applying sql/ takes strong locks (create trigger, grants) while other instances, already
- * migrated, are at work on the same tables: Postgres may then pick the migration as a deadlock's
- * victim. Its transaction left nothing behind; it is simply run again.
+ * Re-applying sql/ takes strong locks (policies, triggers) while other instances, already
+ * migrated, are at work on the same tables: Postgres may pick the migration as a deadlock's victim
+ * (40P01), or its lock_timeout expires (55P03). Its transaction left nothing behind; it is simply
+ * run again.
  */
-function isDeadlock(error: unknown): boolean {
+function isLockConflict(error: unknown): boolean {
   const { code, cause } = error as { code?: unknown; cause?: unknown };
-  return code === "40P01" || (cause !== undefined && isDeadlock(cause));
+  return code === "40P01" || code === "55P03" || (cause !== undefined && isLockConflict(cause));
 }
 
 /**
@@ -89,14 +108,18 @@ async function runGraphileMigrate(ownerUrl: string): Promise<void> {
  * folder in one transaction) and is idempotent, so a database that restarts in the middle is
  * simply migrated again once it answers (retryWhileUnavailable), from where it stopped.
  */
-export async function migrate(ownerUrl: string, authenticatorPassword: string, signal?: AbortSignal): Promise<void> {
+export async function migrate(
+  ownerUrl: string,
+  authenticatorPassword: string,
+  { signal, sqlFolder = "always" }: { signal?: AbortSignal; sqlFolder?: SqlFolderMode } = {},
+): Promise<void> {
   await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
     await runGraphileMigrate(ownerUrl);
     await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
-    await applySqlFolder(ownerUrl);
+    await applySqlFolder(ownerUrl, sqlFolder);
     await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
     await applyEnvironmentSettings(ownerUrl);
-  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isDeadlock });
+  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isLockConflict });
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */

@@ -48,6 +48,12 @@ export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AppHiddenSqlFolderApplied {
+  applied_at: Generated<Timestamp>;
+  hash: string;
+  only_row: Generated<boolean>;
+}
+
 export interface AppHiddenWorkerHeartbeats {
   beat_at: Generated<Timestamp>;
   /**
@@ -1310,6 +1316,7 @@ export interface OpsWorkerHeartbeats {
 }
 
 export interface DB {
+  "app_hidden.sql_folder_applied": AppHiddenSqlFolderApplied;
   "app_hidden.worker_heartbeats": AppHiddenWorkerHeartbeats;
   "app_private.campaign_state_log_archive": AppPrivateCampaignStateLogArchive;
   "app_private.settings": AppPrivateSettings;
