@@ -133,9 +133,27 @@ function supervise(name: string, started: Started): Supervised {
   return entry;
 }
 
-function signal(entry: Supervised, sig: NodeJS.Signals) {
+/** Signals a running process (asked to stop from then on); false when it was gone already. */
+function signal(entry: Supervised, sig: NodeJS.Signals): boolean {
+  if (!entry.alive) return false;
   entry.asked = true;
-  if (entry.alive) entry.started.child.kill(sig);
+  entry.started.child.kill(sig);
+  return true;
+}
+
+/** Resolves true once the process printed `ready` (false when it exits first or takes a minute). */
+async function started(entry: Supervised, ready: RegExp): Promise<boolean> {
+  const deadline = now() + 60_000;
+  while (entry.alive && now() < deadline) {
+    if (ready.test(entry.started.output())) return true;
+    await sleep(100);
+  }
+  return entry.alive && ready.test(entry.started.output());
+}
+
+/** What a process printed last, without graphile-worker's INFO lines. */
+function tail(entry: Supervised, lines = 30): string[] {
+  return entry.started.output().trimEnd().split("\n").filter((line) => !/\] INFO: /.test(line)).slice(-lines);
 }
 
 /** Distinct lines of a process's output that look like trouble, with how often each came. */
@@ -199,6 +217,8 @@ const attempts: Attempt[] = [];
 let phase = "setup";
 let main!: Supervised;
 let mainUrl = "";
+/** The separate worker process of the moment. */
+let worker!: Supervised;
 
 async function createCampaign(user: number, token: string, agent: http.Agent, name: string): Promise<Attempt> {
   const sentAt = now();
@@ -317,6 +337,8 @@ function watchOverWebsocket(url: () => string, token: string, campaignId: string
     retryAttempts: Number.MAX_SAFE_INTEGER,
     shouldRetry: () => !stopping,
     retryWait: () => sleep(500),
+    // The default prints the whole close event of a socket that is not retried.
+    onNonLazyError: () => {},
     on: {
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };
@@ -340,7 +362,8 @@ function watchOverWebsocket(url: () => string, token: string, campaignId: string
         },
         error: (error) => {
           stream.breaks.push(now());
-          stream.notes.push(`subscription error: ${JSON.stringify(error instanceof Error ? error.message : error).slice(0, 160)}`);
+          const { code, reason, message } = error as { code?: number; reason?: string; message?: string };
+          stream.notes.push(`subscription ended by ${code ? `close ${code} ${reason ?? ""}` : message ?? JSON.stringify(error)}`.slice(0, 160));
           if (!stopping) setTimeout(subscribe, 500);
         },
         complete: () => {
@@ -511,10 +534,15 @@ interface FaultResult {
   failedWithoutCode: number;
 }
 
-/** The first createCampaign sent at or after `from` that succeeded, waiting up to RECOVERY_GIVE_UP_S. */
+/**
+ * The first createCampaign sent at or after `from` that succeeded, waiting up to RECOVERY_GIVE_UP_S.
+ * A server that died meanwhile is started again at once, as an orchestrator would: the time that
+ * takes is part of the recovery.
+ */
 async function firstSuccessAfter(from: number): Promise<Attempt | undefined> {
   const deadline = from + RECOVERY_GIVE_UP_S * 1000;
   for (;;) {
+    await reviveMainIfDead().catch((error) => log(`!! ${(error as Error).message}`));
     const ok = attempts.filter((attempt) => attempt.ok && attempt.sentAt >= from).sort((a, b) => a.doneAt - b.doneAt)[0];
     if (ok) return ok;
     if (now() > deadline) return undefined;
@@ -533,6 +561,8 @@ async function measureFault(name: string, inject: () => Promise<number>, disrupt
   const recovery_s = success ? seconds(success.doneAt - acceptingAt) : RECOVERY_GIVE_UP_S;
   log(`   PostgreSQL accepting ${seconds(acceptingAt - injectedAt)} s after the fault; first creation succeeded ${success ? `${recovery_s} s after that` : `not within ${RECOVERY_GIVE_UP_S} s`}`);
   await sleep(STEADY_S * 1000);
+  await reviveMainIfDead();
+  await reviveWorkerIfDead();
   const during = attempts.slice(before).filter((attempt) => attempt.sentAt >= injectedAt);
   const failed = during.filter((attempt) => !attempt.ok);
   return {
@@ -646,6 +676,13 @@ async function cleanUp() {
       // already gone
     }
   }
+  if (process.env.BENCH_LOG_DIR) {
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    await mkdir(process.env.BENCH_LOG_DIR, { recursive: true });
+    for (const entry of processes) {
+      await writeFile(path.join(process.env.BENCH_LOG_DIR, `${entry.name.replace(/\W+/g, "-")}-${entry.pid}.log`), entry.started.output());
+    }
+  }
   await cluster?.remove().catch((error) => console.error(`removing the private cluster: ${(error as Error).message}`));
   if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => {});
 }
@@ -688,26 +725,43 @@ async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
   }
 }
 
+// A process that exits during start-up is counted as a death (supervise) and started again, up to
+// three times, so that the run goes on and measures the rest.
 let mainGeneration = 0;
 async function launchMain(): Promise<void> {
-  mainGeneration += 1;
-  main = supervise(mainGeneration === 1 ? "server" : `server #${mainGeneration}`, startMain(processEnv(path.join(scratch!, `main-${mainGeneration}`))));
+  for (let attempt = 1; ; attempt++) {
+    mainGeneration += 1;
+    main = supervise(mainGeneration === 1 ? "server" : `server #${mainGeneration}`, startMain(processEnv(path.join(scratch!, `main-${mainGeneration}`))));
+    if (await started(main, /GraphQL\s+http:\/\//)) break;
+    log(`!! ${main.name} did not start: ${tail(main, 3).join(" | ").slice(0, 300)}`);
+    if (attempt === 3) throw new Error("the server does not start");
+  }
   mainUrl = await main.started.url();
   await waitReady(mainUrl);
 }
 
 let workerGeneration = 0;
-function launchWorker(): Supervised {
-  workerGeneration += 1;
-  return supervise(`worker #${workerGeneration}`, startWorkerProcess(processEnv(path.join(scratch!, `worker-${workerGeneration}`))));
+async function launchWorker(): Promise<Supervised> {
+  for (let attempt = 1; ; attempt++) {
+    workerGeneration += 1;
+    const entry = supervise(`worker #${workerGeneration}`, startWorkerProcess(processEnv(path.join(scratch!, `worker-${workerGeneration}`))));
+    if (await started(entry, /worker running/)) return entry;
+    log(`!! ${entry.name} did not start: ${tail(entry, 3).join(" | ").slice(0, 300)}`);
+    if (attempt === 3) return entry;
+  }
 }
 
-/** A process that died unasked is counted (supervise) and started again, so the run goes on. */
 async function reviveMainIfDead() {
   if (!main.alive && !main.asked) {
     log("starting the server again after its unasked exit");
     await launchMain();
   }
+}
+
+async function reviveWorkerIfDead(): Promise<void> {
+  if (worker.alive || worker.asked) return;
+  log(`starting a worker again after the unasked exit of ${worker.name}`);
+  worker = await launchWorker();
 }
 
 let report: Record<string, unknown> | undefined;
@@ -743,7 +797,7 @@ try {
 
   log("starting the server (npm start) and a separate worker (npm run worker)...");
   await launchMain();
-  let worker = launchWorker();
+  worker = await launchWorker();
   log(`server at ${mainUrl} (pid ${main.pid}), worker pid ${worker.pid}`);
 
   const ws = watchOverWebsocket(() => mainUrl, watcherToken, watched!.id);
@@ -760,13 +814,10 @@ try {
 
   const disruptions: number[] = [];
   const faults: FaultResult[] = [];
+  // measureFault starts a process that died again (counted as a death), so the next part runs.
   faults.push(await measureFault("(a) restart -m fast", () => restartFault(cluster!, "fast"), disruptions));
-  await reviveMainIfDead();
   faults.push(await measureFault("(a) restart -m immediate", () => restartFault(cluster!, "immediate"), disruptions));
-  await reviveMainIfDead();
   faults.push(await measureFault("(b) terminate every backend", () => terminateFault(cluster!), disruptions));
-  await reviveMainIfDead();
-  if (!worker.alive && !worker.asked) worker = launchWorker();
 
   // (c) Timers due over the window; the separate worker is killed in the middle of it.
   phase = "(c) worker SIGKILL";
@@ -784,13 +835,17 @@ try {
        from app_public.campaign_timers t join app_public.campaigns c on c.id = t.campaign_id where c.user_id = $1`,
     [timersOwnerId],
   );
+  await reviveWorkerIfDead();
   disruptions.push(now());
-  signal(worker, "SIGKILL");
-  await worker.exited;
-  log(`   killed ${worker.name} (pid ${worker.pid}) with ${beforeKill!.completed} timers completed, ${beforeKill!.running} running`);
+  if (signal(worker, "SIGKILL")) {
+    await worker.exited;
+    log(`   killed ${worker.name} (pid ${worker.pid}) with ${beforeKill!.completed} timers completed, ${beforeKill!.running} running`);
+  } else {
+    log(`!! ${worker.name} was not running when it was to be killed`);
+  }
   await sleep(2_000);
-  worker = launchWorker();
-  log(`   started ${worker.name} (pid ${worker.pid})`);
+  worker = await launchWorker();
+  log(`   started ${worker.name} (pid ${worker.pid})${worker.alive ? "" : ": it did not stay up"}`);
   const timersDeadline = windowStart + (TIMER_WINDOW_S + TIMERS_GIVE_UP_S) * 1000;
   let timerState = { completed: 0, pending: 0, running: 0, failed: 0 };
   for (;;) {
@@ -815,9 +870,11 @@ try {
 
   // The separate worker is asked to stop (SIGTERM) before the server's shutdown is measured.
   const workerSigtermAt = now();
-  signal(worker, "SIGTERM");
+  const workerWasRunning = signal(worker, "SIGTERM");
   await Promise.race([worker.exited, sleep(SHUTDOWN_GIVE_UP_S * 1000)]);
-  const workerStop = worker.alive ? `still running after ${SHUTDOWN_GIVE_UP_S} s` : `exited in ${seconds(worker.exitedAt! - workerSigtermAt)} s with ${worker.exitSignal ?? `code ${worker.exitCode}`}`;
+  const workerStop = !workerWasRunning
+    ? `${worker.name} had exited already (${worker.exitSignal ?? `code ${worker.exitCode}`})`
+    : worker.alive ? `still running ${SHUTDOWN_GIVE_UP_S} s after SIGTERM` : `exited ${seconds(worker.exitedAt! - workerSigtermAt)} s after SIGTERM with ${worker.exitSignal ?? `code ${worker.exitCode}`}`;
   log(`   ${worker.name} SIGTERM: ${workerStop}`);
 
   // (d) SIGTERM under keep-alive load.
@@ -871,7 +928,8 @@ try {
 
   // What the database says.
   const [locked] = await cluster.query<{ jobs: number; tasks: string[] | null }>(
-    `select count(*)::int as jobs, array_agg(task_identifier) as tasks from graphile_worker.jobs where locked_at is not null`,
+    `select count(*)::int as jobs, array_agg(task_identifier || ' locked by ' || locked_by || ' since ' || locked_at) as tasks
+       from graphile_worker.jobs where locked_at is not null`,
   );
   const ids = attempts.flatMap((attempt) => (attempt.campaignId ? [attempt.campaignId] : []));
   const returnedTwice = ids.length - new Set(ids).size;
@@ -983,6 +1041,9 @@ try {
     const digest = troubleDigest(entry.started.output());
     console.log(`\noutput of ${entry.name} (pid ${entry.pid}, ${entry.asked ? "asked to stop" : "NOT asked to stop"}, exit ${entry.exitSignal ?? entry.exitCode}): ${digest.length ? "" : "nothing that looks like trouble"}`);
     for (const line of digest) console.log(line);
+    if (!entry.asked || (entry.exitCode !== 0 && entry.exitSignal !== "SIGKILL")) {
+      console.log(`  last lines:\n${tail(entry).map((line) => `    ${line.slice(0, 200)}`).join("\n")}`);
+    }
   }
   const mainTail = main.started.output().trimEnd().split("\n").slice(-8);
   console.log(`\nlast lines of ${main.name}:\n${mainTail.map((line) => `  ${line.slice(0, 200)}`).join("\n")}`);
