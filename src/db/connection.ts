@@ -18,10 +18,16 @@ function logDropped(part: ConnectionPart) {
   return (error: Error) => console.error(`database connection (${part}) lost: ${error.message}`);
 }
 
-/** A pool whose dropped idle connections are logged and replaced, not fatal. */
+/**
+ * A pool whose dropped connections are logged and replaced, not fatal: idle ones (the pool's
+ * `error`) and checked-out ones between two queries (each client's own `error`; the query that
+ * follows fails, and the client is discarded when released).
+ */
 export function createPool(connectionString: string, part: ConnectionPart, config: pg.PoolConfig = {}): pg.Pool {
   const pool = new pg.Pool({ ...config, connectionString: namedUrl(connectionString, part) });
-  pool.on("error", logDropped(part));
+  const dropped = logDropped(part);
+  pool.on("error", dropped);
+  pool.on("connect", (client) => client.on("error", dropped));
   return pool;
 }
 

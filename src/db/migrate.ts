@@ -15,7 +15,7 @@ import { type Kysely, sql } from "kysely";
 import { config, projectRoot } from "../config.ts";
 import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
-import { retryWhileUnavailable } from "./unavailable.ts";
+import { isDatabaseUnavailable, retryWhileUnavailable } from "./unavailable.ts";
 import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
@@ -56,22 +56,47 @@ async function applySqlFolder(ownerUrl: string): Promise<string[]> {
 }
 
 /**
+ * Re-applying sql/ takes strong locks (create trigger, grants) while other instances, already
+ * migrated, are at work on the same tables: Postgres may then pick the migration as a deadlock's
+ * victim. Its transaction left nothing behind; it is simply run again.
+ */
+function isDeadlock(error: unknown): boolean {
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  return code === "40P01" || (cause !== undefined && isDeadlock(cause));
+}
+
+/**
+ * graphile-migrate gives the client it holds no `error` listener, so a connection dropped between
+ * two of its queries (a restart) is an unhandled 'error' event that would end the process. While it
+ * runs, such an error is caught here; its pending query fails too, and the migration is retried.
+ */
+async function runGraphileMigrate(ownerUrl: string): Promise<void> {
+  const dropped = (error: Error) => {
+    if (!isDatabaseUnavailable(error)) throw error;
+    console.error(`migrate: database connection lost: ${error.message}`);
+  };
+  process.on("uncaughtException", dropped);
+  try {
+    await runCommittedMigrations(migrateSettings(ownerUrl));
+  } finally {
+    releaseMigratePools();
+    process.off("uncaughtException", dropped);
+  }
+}
+
+/**
  * Each step commits as a whole or not at all (a committed migration, the worker's schema, the sql/
  * folder in one transaction) and is idempotent, so a database that restarts in the middle is
  * simply migrated again once it answers (retryWhileUnavailable), from where it stopped.
  */
 export async function migrate(ownerUrl: string, authenticatorPassword: string, signal?: AbortSignal): Promise<void> {
   await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
-    try {
-      await runCommittedMigrations(migrateSettings(ownerUrl));
-    } finally {
-      releaseMigratePools();
-    }
+    await runGraphileMigrate(ownerUrl);
     await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
     await applySqlFolder(ownerUrl);
     await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
     await applyEnvironmentSettings(ownerUrl);
-  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal });
+  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isDeadlock });
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */

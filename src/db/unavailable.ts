@@ -37,25 +37,26 @@ const sleep = (ms: number, signal?: AbortSignal) => import("node:timers/promises
 /**
  * Runs `work` until it succeeds, again after each failure that is the database being unavailable
  * (with backoff: 0.5 s, 1 s, 2 s, then every 4 s), for up to `timeoutSeconds`; then gives up with
- * an error that says what was tried, where, and for how long. Any other failure is thrown at once.
+ * an error that says what was tried, where, and for how long. `alsoRetry` names other passing
+ * failures worth the same treatment. Any other failure is thrown at once.
  */
 export async function retryWhileUnavailable<T>(
   what: string,
   work: () => Promise<T>,
-  { timeoutSeconds, signal }: { timeoutSeconds: number; signal?: AbortSignal },
+  { timeoutSeconds, signal, alsoRetry = () => false }: { timeoutSeconds: number; signal?: AbortSignal; alsoRetry?: (error: unknown) => boolean },
 ): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await work();
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || signal?.aborted) throw error;
+      if (!(isDatabaseUnavailable(error) || alsoRetry(error)) || signal?.aborted) throw error;
       const waited = (Date.now() - started) / 1000;
       const delay = Math.min(4_000, 500 * 2 ** attempt);
       if (waited + delay / 1000 > timeoutSeconds) {
-        throw new Error(`${what}: the database is unreachable (${(error as Error).message}); gave up after ${Math.round(waited)} s`, { cause: error });
+        throw new Error(`${what}: ${(error as Error).message}; gave up after ${Math.round(waited)} s`, { cause: error });
       }
-      console.error(`${what}: the database is unreachable (${(error as Error).message}); retrying in ${delay / 1000} s`);
+      console.error(`${what}: ${(error as Error).message}; retrying in ${delay / 1000} s`);
       await sleep(delay, signal);
     }
   }

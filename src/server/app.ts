@@ -67,6 +67,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: options.authenticate,
   });
   const pgl = postgraphile(preset);
+  // Built now, not by the first request: a schema build that fails (the database restarting just
+  // then) would leave grafserv unable to answer any GraphQL request until the process restarts.
+  await pgl.getSchema();
   const serv = pgl.createServ(grafserv);
 
   const app = new Koa();
