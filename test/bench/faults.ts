@@ -36,7 +36,9 @@
 //                              campaign_updated events that arrived in that epoch after the first
 //                              owed rename started (within EVENT_GRACE_MS of the next disruption);
 //                              the shortfall is lost. Renames are sequential and one per
-//                              transaction, so each gives exactly one event per stream.
+//                              transaction, so each gives exactly one event per stream. A stream
+//                              that gets no sync point after a database fault is owed every rename
+//                              from a second after the service is back (and the fault is named).
 //   timers_fired_twice         timers with more than one COMPLETED execution.
 //   assigned_twice             campaigns with more than one pool_assignments row, plus campaign
 //                              ids returned twice.
@@ -492,9 +494,22 @@ function startRenamer(url: string, campaignId: string) {
   };
 }
 
-function lostEvents(stream: StreamLog, renames: Rename[], disruptions: number[]) {
+/**
+ * A stream that gets no sync point after a database fault was never told to re-read: from one
+ * second after the service is back (`backAt`) it is owed every rename as if it had resynced then,
+ * so a stream that silently stopped delivering shows as lost events, and is named in `unsynced`.
+ */
+function lostEvents(stream: StreamLog, renames: Rename[], disruptions: number[], faults: { at: number; backAt: number }[]) {
   const breaks = [...stream.breaks, ...disruptions].sort((a, b) => a - b);
-  const syncs = [...stream.syncs].sort((a, b) => a - b);
+  const syncs = [...stream.syncs];
+  let unsynced = 0;
+  for (const fault of faults) {
+    const next = disruptions.find((at) => at > fault.at) ?? Infinity;
+    if (stream.syncs.some((at) => at > fault.at && at < next)) continue;
+    unsynced += 1;
+    syncs.push(fault.backAt + 1_000);
+  }
+  syncs.sort((a, b) => a - b);
   const owed = new Map<number, Rename[]>();
   for (const rename of renames) {
     if (!rename.committed) continue;
@@ -518,7 +533,7 @@ function lostEvents(stream: StreamLog, renames: Rename[], disruptions: number[])
     lost += short;
     if (short > 0) epochsWithLoss.push(`epoch from ${seconds(syncs[epoch]! - runStarted)} s: ${owedRenames.length} owed, ${arrived} arrived`);
   }
-  return { required, lost, epochsWithLoss };
+  return { required, lost, epochsWithLoss, unsynced };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -836,7 +851,7 @@ try {
     [timersOwnerId],
   );
   await reviveWorkerIfDead();
-  disruptions.push(now());
+  // Not a disruption of the streams: they are the server's, and the server's worker goes on.
   if (signal(worker, "SIGKILL")) {
     await worker.exited;
     log(`   killed ${worker.name} (pid ${worker.pid}) with ${beforeKill!.completed} timers completed, ${beforeKill!.running} running`);
@@ -982,8 +997,9 @@ try {
   const sent = attempts.length;
   const failed = attempts.filter((attempt) => !attempt.ok);
   const failedWithoutCode = failed.filter((attempt) => !retryable(attempt));
-  const lossWs = lostEvents(ws.stream, renamer.renames, disruptions);
-  const lossSse = lostEvents(sse.stream, renamer.renames, disruptions);
+  const databaseFaults = faults.map((fault) => ({ at: fault.injectedAt, backAt: fault.recoveredAt ?? fault.acceptingAt + RECOVERY_GIVE_UP_S * 1000 }));
+  const lossWs = lostEvents(ws.stream, renamer.renames, disruptions, databaseFaults);
+  const lossSse = lostEvents(sse.stream, renamer.renames, disruptions, databaseFaults);
   const worstRecovery = Math.max(...faults.map((fault) => fault.recovery_s));
 
   console.log("\nfaults:");
@@ -1017,8 +1033,8 @@ try {
   console.log(`load: ${skipped} beats skipped (a user had ${MAX_IN_FLIGHT_PER_USER} requests in flight)`);
   console.log("streams:");
   console.table({
-    [ws.stream.name]: { syncs: ws.stream.syncs.length, drops: ws.stream.breaks.length, connects: ws.stream.reconnects, events: ws.stream.events.length, owed: lossWs.required, lost: lossWs.lost, event_errors: ws.eventErrors() },
-    [sse.stream.name]: { syncs: sse.stream.syncs.length, drops: sse.stream.breaks.length, connects: sse.stream.reconnects, events: sse.stream.events.length, owed: lossSse.required, lost: lossSse.lost, event_errors: 0 },
+    [ws.stream.name]: { syncs: ws.stream.syncs.length, drops: ws.stream.breaks.length, connects: ws.stream.reconnects, events: ws.stream.events.length, owed: lossWs.required, lost: lossWs.lost, faults_without_sync: lossWs.unsynced, event_errors: ws.eventErrors() },
+    [sse.stream.name]: { syncs: sse.stream.syncs.length, drops: sse.stream.breaks.length, connects: sse.stream.reconnects, events: sse.stream.events.length, owed: lossSse.required, lost: lossSse.lost, faults_without_sync: lossSse.unsynced, event_errors: 0 },
   });
   for (const line of [...lossWs.epochsWithLoss.map((l) => `websocket ${l}`), ...lossSse.epochsWithLoss.map((l) => `SSE ${l}`), ...ws.stream.notes, ...sse.stream.notes].slice(0, 20)) {
     console.log(`  ${line}`);
@@ -1068,6 +1084,7 @@ try {
   if (failedWithoutCode.length) missed.push(`every failed request carries a retryable code (${failedWithoutCode.length} without)`);
   if (worstRecovery > TARGETS.recovery_s) missed.push(`service back within ${TARGETS.recovery_s} s (worst ${worstRecovery} s)`);
   if (lossWs.lost + lossSse.lost) missed.push(`no event lost after a resync (${lossWs.lost + lossSse.lost})`);
+  if (lossWs.unsynced + lossSse.unsynced) missed.push(`every stream resyncs after a database fault (${lossWs.unsynced + lossSse.unsynced} faults without)`);
   if (timerCheck!.twice || timerCheck!.running_twice) missed.push(`timers fire once (${timerCheck!.twice} twice)`);
   if (timerCheck!.not_completed) missed.push(`no timer lost (${timerCheck!.not_completed} not completed)`);
   if (returnedTwice + twice!.campaigns) missed.push(`handed over once (${returnedTwice + twice!.campaigns} twice)`);
