@@ -143,6 +143,15 @@ test("an empty master pool degrades readiness without failing it (creations seed
   await waitFor(async () => (await (await get("/health/ready")).json()).pool.empty, (empty) => empty === false, 30_000);
 });
 
+test("a failing refill degrades readiness with the alert's message, and stops degrading it once a refill succeeds", async () => {
+  await database.query("select app_private.refill_failed('master', null, 'the seeder broke (test)', 'XX000', 2, 25)");
+  const failing = await get("/health/ready");
+  expect(failing.status).toBe(200);
+  expect(await failing.json()).toMatchObject({ status: "degraded", degraded: expect.stringContaining("the seeder broke (test)") });
+  await database.query("select app_private.refill_succeeded('master', null, 1)");
+  expect(await (await get("/health/ready")).json()).not.toMatchObject({ degraded: expect.stringContaining("the seeder broke") });
+});
+
 test("with a year of pool metrics and assignments, the page and its data load in under 500 ms", async () => {
   // One snapshot a minute for a year, and 100 assignments a day.
   await database.query(`

@@ -25,14 +25,17 @@ interface PoolHealth {
   reason: string;
   /** app_private.master_pool_empty(): creations are all seeded inline, slowly. */
   empty: boolean;
+  /** The open pool_refill_failing alert's message: the pools are not being refilled. */
+  refill_failing: string | null;
 }
 
 async function poolHealth(db: Kysely<DB>): Promise<PoolHealth> {
-  const { rows: [row] } = await sql<{ health: Omit<PoolHealth, "empty">; empty: boolean }>`
+  const { rows: [row] } = await sql<{ health: Pick<PoolHealth, "status" | "reason">; empty: boolean; refill_failing: string | null }>`
     select app_private.pool_health() as health,
-           app_private.master_pool_empty() as empty
+           app_private.master_pool_empty() as empty,
+           (select message from app_public.alerts where kind = 'pool_refill_failing' and resolved_at is null) as refill_failing
   `.execute(db);
-  return { ...row!.health, empty: row!.empty };
+  return { ...row!.health, empty: row!.empty, refill_failing: row!.refill_failing };
 }
 
 function withTimeout<T>(work: Promise<T>): Promise<T> {
@@ -66,7 +69,11 @@ async function readiness(sources: HealthSources) {
   // Below target is ordinary under load, and pools switched off are an operator's choice; an empty
   // or critically low master pool is what makes creations slow.
   const degraded =
-    pool === "unknown" ? undefined : pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined;
+    pool === "unknown"
+      ? undefined
+      : [pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined, pool.refill_failing]
+          .filter(Boolean)
+          .join("; ") || undefined;
   const status = !ready ? "unready" : degraded ? "degraded" : "ok";
   return { ready, body: { status, ...(degraded ? { degraded } : {}), database, worker, migrations, pool } };
 }
