@@ -1048,6 +1048,9 @@ try {
     console.log(`  ${id}: ${tables.filter((table) => (counts.get(id)?.[table] ?? 0) !== (expected[table] ?? 0)).map((table) => `${table} ${counts.get(id)?.[table] ?? 0}/${expected[table]}`).join(", ")}`);
   }
   console.log(`shutdown (d): exit ${JSON.stringify(exitCode)} after ${seconds(shutdownMs)} s; ${shutdownAttempts.length} requests, ${cutInFlight.length} in flight at SIGTERM cut off, ${refusedAfterSigterm.length} refused after SIGTERM (not counted)`);
+  for (const attempt of shutdownAttempts.filter((attempt) => !attempt.ok)) {
+    console.log(`  failed: sent ${seconds(attempt.sentAt - sigtermAt)} s after SIGTERM, ${attempt.error ?? attempt.codes.join(",")} ${seconds(attempt.doneAt - sigtermAt)} s after it`);
+  }
   console.log(`  websocket closed with ${wsClose.map((close) => `${close.code} ${close.reason}`.trim()).join(", ") || "nothing (still open?)"}; SSE stream ${sseEnd.map((ending) => ending.how).join(", ") || "not ended"}`);
   console.log(`separate worker: ${workerStop}`);
   console.log(`process deaths: ${deaths.length ? deaths.join("; ") : "none"}`);
