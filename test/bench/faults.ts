@@ -219,11 +219,14 @@ const attempts: Attempt[] = [];
 let phase = "setup";
 let main!: Supervised;
 let mainUrl = "";
+/** The server process that listens on mainUrl (the previous one while a new one starts). */
+let mainUrlOwner!: Supervised;
 /** The separate worker process of the moment. */
 let worker!: Supervised;
 
 async function createCampaign(user: number, token: string, agent: http.Agent, name: string): Promise<Attempt> {
   const sentAt = now();
+  const server = mainUrlOwner;
   const attempt: Attempt = { phase, user, sentAt, doneAt: 0, ok: false, codes: [], serverAlive: true };
   try {
     const answer = await httpRequest(`${mainUrl}/graphql`, {
@@ -254,7 +257,7 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
     attempt.error = code ?? message;
   }
   attempt.doneAt = now();
-  if (!attempt.ok) attempt.serverAlive = main.alive;
+  if (!attempt.ok) attempt.serverAlive = server.alive;
   attempts.push(attempt);
   return attempt;
 }
@@ -751,8 +754,10 @@ async function launchMain(): Promise<void> {
     log(`!! ${main.name} did not start: ${tail(main, 3).join(" | ").slice(0, 300)}`);
     if (attempt === 3) throw new Error("the server does not start");
   }
-  mainUrl = await main.started.url();
-  await waitReady(mainUrl);
+  const url = await main.started.url();
+  await waitReady(url);
+  mainUrl = url;
+  mainUrlOwner = main;
 }
 
 let workerGeneration = 0;
