@@ -28,7 +28,7 @@ runUntilSignalled(async (teardown) => {
   console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
   console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
   console.log(`  GraphiQL  ${app.url}/graphiql`);
-  console.log(`  health    ${app.url}/health`);
+  console.log(`  health    ${app.url}/health/live (liveness), ${app.url}/health/ready (readiness)`);
   console.log(`  metrics   ${app.url}/metrics`);
   console.log(`  admin     ${app.url}/admin`);
   console.log(`  campaigns ${app.url}/campaigns`);
