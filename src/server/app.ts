@@ -1,6 +1,7 @@
 // The HTTP server: Koa with /health, /metrics, the pages (/admin, /campaigns) and PostGraphile
 // (GraphQL over HTTP and websockets, GraphiQL). Requests to /graphql are authenticated here,
 // before PostGraphile sees them: by the Authorization header, or by the pages' session cookie.
+// Every response carries the security headers.
 import http from "node:http";
 import Koa from "koa";
 import { postgraphile } from "postgraphile";
@@ -14,6 +15,7 @@ import { adminRouter } from "./admin.ts";
 import { campaignsRouter } from "./campaigns.ts";
 import { healthRoute, type HealthSources } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
+import { securityHeaders } from "./security-headers.ts";
 import { databaseUnavailable } from "./unavailable.ts";
 import { serveWebsockets } from "./websockets.ts";
 
@@ -73,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const serv = pgl.createServ(grafserv);
 
   const app = new Koa();
+  app.use(securityHeaders({ page: "/graphiql", staticPrefix: "/ruru-static/" }));
   app.use(options.metrics.middleware);
   app.use(databaseUnavailable());
   app.use(healthRoute(options));

@@ -12,6 +12,7 @@ import { type Claims, TokenError } from "../auth/jwt.ts";
 import { projectRoot } from "../config.ts";
 
 const MAX_SIGN_IN_BODY = 16_384;
+const pagesDir = path.join(projectRoot, "src", "pages");
 
 export type Access = { allowed: true; claims: Claims } | { allowed: false; status: 401 | 403; reason: string };
 
@@ -40,7 +41,7 @@ const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charC
 
 /** The sign-in page, with the status (401 or 403) and the reason. */
 async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: false }>, rule: PageRule, pagePath: string) {
-  const html = await readFile(path.join(projectRoot, "src", "pages", "sign-in.html"), "utf8");
+  const html = await readFile(path.join(pagesDir, "sign-in.html"), "utf8");
   ctx.status = access.status;
   ctx.type = "html";
   ctx.set("cache-control", "no-store");
@@ -109,10 +110,21 @@ export interface Asset {
   type: "text/javascript" | "text/css";
 }
 
-/** GET <prefix>/assets/<name> for a fixed set of files (no paths from the request reach the disk). */
-export function serveAssets(router: Router, assets: Record<string, Asset>): void {
+/** The sign-in page's script and styles, served under every page's prefix. */
+const SIGN_IN_ASSETS: Record<string, Asset> = {
+  "sign-in.js": { file: path.join(pagesDir, "sign-in.js"), type: "text/javascript" },
+  "sign-in.css": { file: path.join(pagesDir, "sign-in.css"), type: "text/css" },
+};
+
+/**
+ * GET <prefix>/assets/<name> for a fixed set of files (no paths from the request reach the disk).
+ * Any other name is 404: a name is looked up among the set's own keys only, so `__proto__` or
+ * `constructor` are unknown names like any other, not properties of every object.
+ */
+export function serveAssets(router: Router, pageAssets: Record<string, Asset>): void {
+  const assets = new Map(Object.entries({ ...SIGN_IN_ASSETS, ...pageAssets }));
   router.get("/assets/:name", async (ctx) => {
-    const asset = assets[ctx.params.name!];
+    const asset = assets.get(ctx.params.name!);
     if (!asset) return;
     ctx.type = asset.type;
     ctx.set("cache-control", "no-cache");
