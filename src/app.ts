@@ -4,6 +4,7 @@ import { makeAuthenticate } from "./auth/authenticate.ts";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { startServer } from "./server/app.ts";
+import type { Exposure } from "./server/exposure.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { observePools } from "./server/pool-metrics.ts";
 import { Teardown } from "./shutdown.ts";
@@ -15,10 +16,14 @@ export interface AppOptions {
   jwtSecret: string;
   host: string;
   port: number;
+  /** What production mode hides (config.exposure); unset: development's. */
+  exposure?: Exposure;
 }
 
 export interface RunningApp {
   url: string;
+  /** Where /metrics is served when it has a port of its own. */
+  metricsUrl?: string;
   /** Graceful, in reverse order of start: stop accepting and finish requests, finish jobs, release connections. */
   stop(): Promise<void>;
 }
@@ -50,10 +55,11 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       metrics,
       authenticate: makeAuthenticate(db, options.jwtSecret),
       workerRunning: () => workerRunning,
+      exposure: options.exposure,
     });
     await started.add(() => server.close());
 
-    return { url: server.url, stop: () => started.run() };
+    return { url: server.url, metricsUrl: server.metricsUrl, stop: () => started.run() };
   } catch (error) {
     await started.run().catch(() => {});
     throw error;

@@ -17,6 +17,19 @@ function integer(name: string, fallback: number | undefined): number | undefined
   return value;
 }
 
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return raw as T;
+}
+
+const production = process.env.GRAPHILE_ENV === "production";
+
+/** Who may run introspection queries (`__schema`, `__type`). */
+export const INTROSPECTION_POLICIES = ["everyone", "signed-in", "admins", "nobody"] as const;
+export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
+
 export const config = {
   /** Owner or superuser connection; unset means "start an embedded PostgreSQL under dataDir". */
   databaseUrl: process.env.DATABASE_URL || undefined,
@@ -33,7 +46,16 @@ export const config = {
   databaseStartupTimeoutSeconds: integer("DATABASE_STARTUP_TIMEOUT_SECONDS", 30),
   /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
   shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
-  graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",
+  graphileEnv: production ? "production" : "development",
+  /** What production mode changes for clients (src/server/exposure.ts). */
+  exposure: {
+    production,
+    introspection: oneOf("GRAPHQL_INTROSPECTION", INTROSPECTION_POLICIES, production ? "admins" : "everyone"),
+    /** Bearer token for /metrics and for the detail of /health; unset: /metrics is open in development only. */
+    metricsToken: process.env.METRICS_TOKEN || undefined,
+    /** Serves /metrics on a port of its own (and not on PORT); unset: on PORT. */
+    metricsPort: integer("METRICS_PORT", undefined),
+  },
   /** Owner of the master template campaign. */
   masterOwnerEmail: (process.env.MASTER_OWNER_EMAIL || "master@localhost").toLowerCase(),
   /** Campaigns one user may create per hour; unset keeps app_private.settings' value (default 20). */

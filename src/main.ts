@@ -24,13 +24,15 @@ runUntilSignalled(async (teardown) => {
     jwtSecret: database.secrets.jwtSecret,
     host: config.host,
     port: config.port,
+    exposure: config.exposure,
   });
   await teardown.add(() => app.stop());
   console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
   console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
-  console.log(`  GraphiQL  ${app.url}/graphiql`);
+  console.log(`  GraphiQL  ${config.exposure.production ? "off (production)" : `${app.url}/graphiql`}`);
   console.log(`  health    ${app.url}/health/live (liveness), ${app.url}/health/ready (readiness)`);
-  console.log(`  metrics   ${app.url}/metrics`);
+  const metricsAccess = config.exposure.metricsToken ? " (bearer METRICS_TOKEN)" : !app.metricsUrl && config.exposure.production ? " (off: set METRICS_TOKEN or METRICS_PORT)" : "";
+  console.log(`  metrics   ${app.metricsUrl ?? app.url}/metrics${metricsAccess}`);
   console.log(`  admin     ${app.url}/admin`);
   console.log(`  campaigns ${app.url}/campaigns`);
   console.log(`  token     npm run token -- you@example.com [--admin]`);

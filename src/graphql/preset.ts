@@ -13,6 +13,9 @@ import type { Kysely } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { maskError } from "./mask-error.ts";
+import { makeIntrospectionPlugin } from "./introspection.ts";
+import { scrubInternalNames } from "./scrub-error.ts";
+import type { Exposure } from "../server/exposure.ts";
 import { makeImagesPlugin } from "./images.ts";
 
 export interface PresetOptions {
@@ -23,7 +26,12 @@ export interface PresetOptions {
   db: Kysely<DB>;
   /** Verifies the credentials of a request (HTTP header or websocket connection params). */
   authenticate(authorization: string | undefined): Promise<Claims | null>;
+  exposure: Exposure;
 }
+
+export const GRAPHQL_PATH = "/graphql";
+export const GRAPHIQL_PATH = "/graphiql";
+export const GRAPHIQL_STATIC_PATH = "/ruru-static/";
 
 /** The settings every statement of a GraphQL request runs with. */
 export function pgSettingsFor(claims: Claims | null): Record<string, string> {
@@ -47,12 +55,15 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeIntrospectionPlugin(options.exposure.introspection)],
     pgServices: [pgService],
-    grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
+    grafserv: { graphqlPath: GRAPHQL_PATH, graphiqlPath: GRAPHIQL_PATH, graphiqlStaticPath: GRAPHIQL_STATIC_PATH, eventStreamPath: "/graphql/stream", websockets: true,
+      // Both: grafserv serves GraphiQL on GET /graphql (to a browser) even with graphiql off.
+      graphiql: !options.exposure.production, graphiqlOnGraphQLGET: !options.exposure.production,
       // Room for a base64-encoded image in replaceImage.
       maxRequestLength: 15_000_000,
-      maskError },
+      // Production scrubs internal names as a separate step, after maskError chose what to show.
+      maskError: options.exposure.production ? (error) => scrubInternalNames(maskError(error)) : maskError },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
@@ -60,7 +71,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
           (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
-        return { pgSettings: pgSettingsFor(claims) };
+        return { pgSettings: pgSettingsFor(claims), claims };
       },
     },
   };

@@ -1,7 +1,7 @@
 // The HTTP server: Koa with /health, /metrics, the pages (/admin, /campaigns) and PostGraphile
 // (GraphQL over HTTP and websockets, GraphiQL). Requests to /graphql are authenticated here,
 // before PostGraphile sees them: by the Authorization header, or by the pages' session cookie.
-// Every response carries the security headers.
+// Every response carries the security headers; what production mode hides is in exposure.ts.
 import http from "node:http";
 import Koa from "koa";
 import { postgraphile } from "postgraphile";
@@ -9,17 +9,17 @@ import { grafserv } from "postgraphile/grafserv/koa/v3";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
-import { makePreset } from "../graphql/preset.ts";
+import { GRAPHIQL_PATH, GRAPHIQL_STATIC_PATH, GRAPHQL_PATH, makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
 import { campaignsRouter } from "./campaigns.ts";
 import { healthRoute, type HealthSources } from "./health.ts";
-import type { Metrics } from "./metrics.ts";
+import { DEVELOPMENT, type Exposure, hasBearer } from "./exposure.ts";
+import { type Metrics, metricsRoute } from "./metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { databaseUnavailable } from "./unavailable.ts";
 import { serveWebsockets } from "./websockets.ts";
 
-const GRAPHQL_PATH = "/graphql";
 // While draining, idle keep-alive sockets are closed this often (a response in flight when the
 // drain began leaves its socket idle afterwards).
 const DRAIN_SWEEP_MS = 100;
@@ -32,10 +32,14 @@ export interface ServerOptions extends HealthSources {
   hub: NotificationHub;
   authenticate: Authenticate;
   metrics: Metrics;
+  /** Unset: development's (everything visible to everyone). */
+  exposure?: Exposure;
 }
 
 export interface RunningServer {
   url: string;
+  /** The metrics port's URL, when /metrics has a port of its own. */
+  metricsUrl?: string;
   /**
    * Drains: stops accepting, answers every further request on a kept-alive socket with
    * `Connection: close`, closes idle sockets, ends event streams, closes websockets with 1001,
@@ -60,13 +64,35 @@ function authenticateGraphQL(authenticate: Authenticate): Koa.Middleware {
   };
 }
 
+/** A listening server's URL (IPv6 hosts in brackets). */
+async function listen(server: http.Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as { port: number };
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
+
+/** /metrics alone, on a port of its own (reachable only where the operator exposes that port). */
+async function startMetricsServer(options: ServerOptions, exposure: Exposure & { metricsPort: number }) {
+  const app = new Koa();
+  app.use(securityHeaders(null));
+  app.use(metricsRoute(options.metrics, { token: exposure.metricsToken, openWithoutToken: true }));
+  const server = http.createServer(app.callback());
+  const url = await listen(server, options.host, exposure.metricsPort);
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const exposure = options.exposure ?? DEVELOPMENT;
   const { preset, releasePools } = makePreset({
     authenticatorUrl: options.authenticatorUrl,
     ownerUrl: options.ownerUrl,
     pgSubscriber: options.hub,
     db: options.db,
     authenticate: options.authenticate,
+    exposure,
   });
   const pgl = postgraphile(preset);
   // Built now, not by the first request: a schema build that fails (the database restarting just
@@ -75,15 +101,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const serv = pgl.createServ(grafserv);
 
   const app = new Koa();
-  app.use(securityHeaders({ page: "/graphiql", staticPrefix: "/ruru-static/" }));
+  app.use(securityHeaders(exposure.production ? null : { page: GRAPHIQL_PATH, staticPrefix: GRAPHIQL_STATIC_PATH }));
   app.use(options.metrics.middleware);
   app.use(databaseUnavailable());
-  app.use(healthRoute(options));
-  app.use(async (ctx, next) => {
-    if (ctx.method !== "GET" || ctx.path !== "/metrics") return next();
-    ctx.type = options.metrics.registry.contentType;
-    ctx.body = await options.metrics.registry.metrics();
-  });
+  // In production what failed is for the monitoring token's bearer; others read a generic word.
+  app.use(healthRoute(options, (ctx) => !exposure.production || hasBearer(ctx, exposure.metricsToken)));
+  if (exposure.metricsPort === undefined) {
+    app.use(metricsRoute(options.metrics, { token: exposure.metricsToken, openWithoutToken: !exposure.production }));
+  }
   const closing = new AbortController();
   const pageOptions = { db: options.db, hub: options.hub, authenticate: options.authenticate, closing: closing.signal };
   for (const router of [adminRouter(pageOptions), campaignsRouter(pageOptions)]) {
@@ -103,23 +128,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const websockets = serveWebsockets(server, serv, GRAPHQL_PATH);
   server.on("request", app.callback());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const url = await listen(server, options.host, options.port);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    if (exposure.metricsPort !== undefined) metricsServer = await startMetricsServer(options, { ...exposure, metricsPort: exposure.metricsPort });
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await websockets.close();
+    await pgl.release();
+    await releasePools();
+    throw error;
+  }
 
   return {
-    url: `http://${host}:${port}`,
+    url,
+    metricsUrl: metricsServer?.url,
     async close() {
       draining = true;
+      const metricsClosed = metricsServer?.close();
       closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
       server.closeIdleConnections();
       await websockets.close();
       await closed;
+      await metricsClosed;
       clearInterval(sweep);
       await pgl.release();
       await releasePools();

@@ -7,8 +7,10 @@
 // Pool trouble (an empty master pool, a failing refill) is reported as `degraded` with its reason
 // and does not fail readiness: creations still succeed, seeded inline. Taking every instance out
 // of a load balancer for it would turn a slow creation into an outage.
+// Callers that `showDetail` refuses (anonymous ones, in production) get the same status codes and
+// fields with each detail replaced by a word: a driver's error can name hosts, users and tables.
 import { type Kysely, sql } from "kysely";
-import type { Middleware } from "koa";
+import type { Context, Middleware } from "koa";
 import type { DB } from "../db/kysely.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 
@@ -52,6 +54,26 @@ function describe(error: unknown): string {
   return typeof code === "string" ? `${code}: ${String(message)}` : String(message);
 }
 
+/** The same answer with what only operators may read replaced by a generic word. */
+function withoutDetail(report: Awaited<ReturnType<typeof readiness>>["body"]) {
+  const database = report.database === "ok" ? "ok" : "unreachable";
+  const migrations = report.migrations.startsWith("pending") ? "pending" : report.migrations;
+  const failing = report.pool !== "unknown" && report.pool.refill_failing !== null;
+  const pool = report.pool === "unknown" ? report.pool : { ...report.pool, refill_failing: failing ? "failing" : null };
+  const degraded = pool === "unknown" ? undefined : degradedReason({ ...pool, refill_failing: failing ? "pool refill failing" : null });
+  return { ...report, ...(degraded ? { degraded } : {}), database, migrations, pool };
+}
+
+/** Below target is ordinary under load, and pools switched off are an operator's choice; an empty
+ * or critically low master pool is what makes creations slow. */
+function degradedReason(pool: PoolHealth | "unknown"): string | undefined {
+  if (pool === "unknown") return undefined;
+  return [pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined,
+    pool.refill_failing]
+    .filter(Boolean)
+    .join("; ") || undefined;
+}
+
 async function readiness(sources: HealthSources) {
   let database = "ok";
   let migrations = "current";
@@ -66,19 +88,13 @@ async function readiness(sources: HealthSources) {
   }
   const worker = sources.workerRunning() ? "running" : "stopped";
   const ready = database === "ok" && migrations === "current" && worker === "running";
-  // Below target is ordinary under load, and pools switched off are an operator's choice; an empty
-  // or critically low master pool is what makes creations slow.
-  const degraded =
-    pool === "unknown"
-      ? undefined
-      : [pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined, pool.refill_failing]
-          .filter(Boolean)
-          .join("; ") || undefined;
+  const degraded = degradedReason(pool);
   const status = !ready ? "unready" : degraded ? "degraded" : "ok";
   return { ready, body: { status, ...(degraded ? { degraded } : {}), database, worker, migrations, pool } };
 }
 
-export function healthRoute(sources: HealthSources): Middleware {
+/** `showDetail` says who may read what failed in full; the others get a generic word instead. */
+export function healthRoute(sources: HealthSources, showDetail: (ctx: Context) => boolean = () => true): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== "GET") return next();
     if (ctx.path === "/health/live") {
@@ -88,6 +104,6 @@ export function healthRoute(sources: HealthSources): Middleware {
     if (ctx.path !== "/health" && ctx.path !== "/health/ready") return next();
     const { ready, body } = await readiness(sources);
     ctx.status = ready ? 200 : 503;
-    ctx.body = body;
+    ctx.body = showDetail(ctx) ? body : withoutDetail(body);
   };
 }

@@ -1,5 +1,6 @@
 // Prometheus metrics (GET /metrics): process defaults, HTTP requests and graphile-worker jobs.
 import type { Middleware } from "koa";
+import { hasBearer } from "./exposure.ts";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { WorkerEvents } from "graphile-worker";
 
@@ -49,3 +50,21 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * GET /metrics. With a `token`, only for `Authorization: Bearer <token>`; without one, open when
+ * `openWithoutToken` (development, or a port of its own), else refused to everyone.
+ */
+export function metricsRoute(metrics: Metrics, { token, openWithoutToken }: { token?: string; openWithoutToken: boolean }): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== "GET" || ctx.path !== "/metrics") return next();
+    if (token ? !hasBearer(ctx, token) : !openWithoutToken) {
+      ctx.status = 401;
+      ctx.set("WWW-Authenticate", `Bearer realm="metrics"`);
+      ctx.body = { error: token ? "send the metrics token: Authorization: Bearer <METRICS_TOKEN>" : "metrics are off here: set METRICS_TOKEN or METRICS_PORT" };
+      return;
+    }
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  };
+}
