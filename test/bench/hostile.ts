@@ -14,8 +14,15 @@
 //     websocket    anonymous websockets (graphql-ws: connection_init without a token), held open;
 //     sse          event streams (/campaigns/events) of one signed-in user, held open.
 //   Each hostile client sends one request after the other (one in flight), for as long as the
-//   ordinary client runs. Connection floods hold at most 75 connections per client (the issue's 300
-//   per kind), closing their oldest before opening another once there.
+//   ordinary client runs, each document different from the last (a counter in a comment), as an
+//   attacker's would be: a repeated one would be answered from the server's caches. Connection
+//   floods hold at most 75 connections per client (the issue's 300 per kind), closing their oldest
+//   before opening another once there. The flood threads run at the lowest CPU priority
+//   (BENCH_HOSTILE_NICE, 19): on one machine, generating the attack would otherwise take the CPU
+//   the server needs, which a remote attacker's does not.
+//   probe          meanwhile, from the main thread at normal priority, one more hostile request at
+//                  a time, of each kind in turn, every 50 ms: its refusal times are the server's,
+//                  not those of a flood thread waiting for the CPU.
 // The ordinary client starts one operation every 50 ms (or when the previous one is answered, if
 // later): createCampaign, then four reads of that campaign's content (schticks, weapons), and again.
 // Before each phase the master pool is filled to 50 (and vacuumed), so both phases hand over
@@ -35,7 +42,12 @@
 //                                   an event stream opened (its `ready` arrived), or no answer
 //                                   within 30 s / by the end of the attack plus 15 s ("unanswered",
 //                                   printed apart).
-//   refusal_p99_ms                  p99 of refused requests' time from sent to refusal.
+//   refusal_p99_ms                  p99 of the probe's refused requests, from sent to refusal;
+//                                   flood_refusal_p99_ms: the same over the flood's (which include
+//                                   the flood threads' own waits for the CPU).
+//   server figures                  from the server's /metrics (with METRICS_TOKEN): event loop delay
+//                                   p99 and max during each phase, and its CPU use (cores); and each
+//                                   flood thread's own event loop delay.
 // Connections within the server's caps are what any client may hold, not an attack: before the
 // attack the flood clients open exactly that many (STREAMS_PER_ANONYMOUS_ADDRESS = 10 websockets
 // of this address, STREAMS_PER_USER = 20 streams of the flood user, the settings this run gives
@@ -49,6 +61,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import WebSocket from "ws";
 
@@ -60,6 +73,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /** How long after the attack the hostile clients' requests in flight may still be answered. */
 const ATTACK_GRACE_MS = 15_000;
 const HELD_PER_CLIENT = 75;
+/** Priority of the flood threads: 19 is the lowest (they get what the server and PostgreSQL leave). */
+const HOSTILE_NICE = Number(process.env.BENCH_HOSTILE_NICE ?? 19);
+/** The probe sends one hostile request of each kind in turn, this often. */
+const PROBE_EVERY_MS = 50;
 const WORKERS = 2;
 const KINDS = ["alias", "deep", "oversized", "websocket", "sse"] as const;
 type Kind = (typeof KINDS)[number];
@@ -68,6 +85,7 @@ const ANONYMOUS_WEBSOCKETS_ALLOWED = 10;
 const USER_STREAMS_ALLOWED = 20;
 const POOL_SIZE = 50;
 const JWT_SECRET = "hostile-bench-secret-that-is-long-enough-for-hs256";
+const METRICS_TOKEN = "hostile-bench-metrics-token";
 const TARGETS = { attack_over_quiet: 2, refusal_p99_ms: 50 };
 
 type Outcome = "refused" | "accepted" | "unanswered";
@@ -91,7 +109,7 @@ interface WorkerSetup {
 type ToWorker = { type: "prepare" } | { type: "attack"; durationMs: number };
 type FromWorker =
   | { type: "prepared"; websockets: number; streams: number; refused: string[] }
-  | { type: "done"; records: HostileRecord[] };
+  | { type: "done"; records: HostileRecord[]; loopDelayP99Ms: number; loopDelayMaxMs: number };
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -189,24 +207,28 @@ function oversizedDocuments(): Document[] {
   });
 }
 
+/** A GraphQL answer as counted: executed (data came back) or refused. */
+function classify(kind: Kind, answer: Answer, ms: number): HostileRecord {
+  if (answer.error === "timeout") return { kind, outcome: "unanswered", ms, code: "no answer" };
+  if (answer.error) return { kind, outcome: "refused", ms, code: `connection: ${answer.error}` };
+  const json = parse(answer.body);
+  const executed = json?.data !== undefined && json.data !== null;
+  if (executed && answer.status! < 400) return { kind, outcome: "accepted", ms, code: `HTTP ${answer.status}, data` };
+  return { kind, outcome: "refused", ms, code: json?.errors?.[0]?.extensions?.code ?? `HTTP ${answer.status}` };
+}
+
 /** One request after the other until the deadline; each answer classified. */
 async function httpFlood(kind: Kind, url: string, documents: Document[], until: number, records: HostileRecord[]): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // Counters of different clients must not meet: each starts somewhere of its own.
+  const base = Math.floor(Math.random() * 2 ** 40);
   let next = 0;
   try {
     while (Date.now() < until) {
-      const payload = documents[next % documents.length]!.body(next++);
+      const payload = documents[next % documents.length]!.body(base + next++);
       const started = now();
       const answer = await graphqlRequest(url, agent, payload, Math.min(REQUEST_TIMEOUT_MS, until + ATTACK_GRACE_MS - Date.now()));
-      const ms = now() - started;
-      if (answer.error === "timeout") records.push({ kind, outcome: "unanswered", ms, code: "no answer" });
-      else if (answer.error) records.push({ kind, outcome: "refused", ms, code: `connection: ${answer.error}` });
-      else {
-        const json = parse(answer.body);
-        const executed = json?.data !== undefined && json.data !== null;
-        const code = json?.errors?.[0]?.extensions?.code ?? `HTTP ${answer.status}`;
-        records.push({ kind, outcome: executed && answer.status! < 400 ? "accepted" : "refused", ms, code: executed ? `HTTP ${answer.status}, data` : code });
-      }
+      records.push(classify(kind, answer, now() - started));
     }
   } finally {
     agent.destroy();
@@ -294,7 +316,46 @@ async function connectionFlood(kind: Kind, attempt: (timeoutMs: number) => Promi
   held.push(...mine);
 }
 
+/**
+ * The probe: one hostile request at a time, of each kind in turn, from a thread at normal
+ * priority that does little else, so that its refusal times are the server's and not a busy
+ * client's. It holds nothing it was granted.
+ */
+async function probe(setup: Omit<WorkerSetup, "kinds" | "holdsAllowance">, durationMs: number): Promise<HostileRecord[]> {
+  const records: HostileRecord[] = [];
+  const until = Date.now() + durationMs;
+  const documents: Record<"alias" | "deep" | "oversized", Document[]> = { alias: aliasDocuments(), deep: deepDocuments(), oversized: oversizedDocuments() };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const base = Math.floor(Math.random() * 2 ** 40);
+  try {
+    for (let n = 0; Date.now() < until; n++) {
+      const due = now() + PROBE_EVERY_MS;
+      const kind = KINDS[n % KINDS.length]!;
+      const timeoutMs = Math.min(REQUEST_TIMEOUT_MS, until + ATTACK_GRACE_MS - Date.now());
+      if (kind === "websocket" || kind === "sse") {
+        const result = kind === "websocket"
+          ? await websocketAttempt(setup.url, timeoutMs)
+          : await streamAttempt(setup.url, setup.marketerId, setup.streamToken, timeoutMs);
+        result.close?.();
+        records.push({ kind, outcome: result.outcome, ms: result.ms, code: result.code });
+      } else {
+        const list = documents[kind];
+        const started = now();
+        const answer = await graphqlRequest(setup.url, agent, list[Math.floor(n / KINDS.length) % list.length]!.body(base + n), timeoutMs);
+        records.push(classify(kind, answer, now() - started));
+      }
+      const wait = due - now();
+      if (wait > 0) await sleep(wait);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return records;
+}
+
 async function runWorker(setup: WorkerSetup): Promise<void> {
+  // Generating the flood must not take the CPU the server needs: a remote attacker's would not.
+  os.setPriority(HOSTILE_NICE);
   const port = parentPort!;
   const held: (() => void)[] = [];
   const documents: Partial<Record<Kind, Document[]>> = { alias: aliasDocuments(), deep: deepDocuments(), oversized: oversizedDocuments() };
@@ -321,13 +382,19 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
     }
     const until = Date.now() + message.durationMs;
     const records: HostileRecord[] = [];
+    // This thread's own lag, which would count into the refusal times it measures.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     await Promise.all(setup.kinds.map((kind) => {
       if (kind === "websocket") return connectionFlood(kind, ws, until, records, held);
       if (kind === "sse") return connectionFlood(kind, sse, until, records, held);
       return httpFlood(kind, setup.url, documents[kind]!, until, records);
     }));
+    loopDelay.disable();
     for (const close of held.splice(0)) close();
-    port.postMessage({ type: "done", records } satisfies FromWorker);
+    port.postMessage({
+      type: "done", records, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6,
+    } satisfies FromWorker);
   });
 }
 
@@ -409,6 +476,17 @@ async function main() {
     return operations;
   }
 
+  /** The server's own figures from /metrics: event loop delay since the last scrape, CPU seconds. */
+  async function serverFigures(url: string) {
+    const answer = await request(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }, undefined, 10_000);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(answer.body ?? "")?.[1] ?? NaN);
+    return {
+      loopDelayP99Ms: value("nodejs_eventloop_lag_p99_seconds") * 1000,
+      loopDelayMaxMs: value("nodejs_eventloop_lag_max_seconds") * 1000,
+      cpuSeconds: value("process_cpu_seconds_total"),
+    };
+  }
+
   const summary = (operations: Operation[]) => {
     const ms = operations.map((operation) => operation.ms);
     const of = (kind: Operation["kind"]) => operations.filter((operation) => operation.kind === kind).map((operation) => operation.ms);
@@ -441,7 +519,7 @@ async function main() {
     const floodToken = await signToken({ sub: flooder!.id, is_admin: false }, JWT_SECRET, "2h");
 
     server = startMain({
-      GRAPHILE_ENV: "production", DATABASE_URL: prepared.url, AUTHENTICATOR_PASSWORD: SCRATCH_PASSWORD, DATA_DIR: dataDir, JWT_SECRET,
+      GRAPHILE_ENV: "production", DATABASE_URL: prepared.url, AUTHENTICATOR_PASSWORD: SCRATCH_PASSWORD, DATA_DIR: dataDir, JWT_SECRET, METRICS_TOKEN,
       CAMPAIGN_RATE_LIMIT: "1000000",
       STREAMS_PER_ANONYMOUS_ADDRESS: String(ANONYMOUS_WEBSOCKETS_ALLOWED), STREAMS_PER_USER: String(USER_STREAMS_ALLOWED),
     });
@@ -457,7 +535,9 @@ async function main() {
 
     await fillMasterPool(db);
     console.log(`quiet: the ordinary client alone for ${PHASE_S} s...`);
+    const quietStart = await serverFigures(url);
     const quiet = await ordinaryClient(url, ordinaryToken, PHASE_S, "quiet");
+    const quietEnd = await serverFigures(url);
 
     // Hostile clients: kinds dealt out evenly, clients split over the worker threads.
     const kinds = Array.from({ length: HOSTILE }, (_, i) => KINDS[i % KINDS.length]!);
@@ -486,9 +566,15 @@ async function main() {
     await fillMasterPool(db);
     console.log(`under attack: the ordinary client again for ${PHASE_S} s, with ${HOSTILE} hostile clients (${KINDS.join(", ")})...`);
     const finished = workers.map((worker) => next(worker));
+    const attackStart = await serverFigures(url);
     for (const worker of workers) worker.postMessage({ type: "attack", durationMs: PHASE_S * 1000 } satisfies ToWorker);
+    const probing = probe({ url, marketerId: marketer!.id, streamToken: floodToken }, PHASE_S * 1000);
     const underAttack = await ordinaryClient(url, ordinaryToken, PHASE_S, "under attack");
-    const records = (await Promise.all(finished)).flatMap((message) => (message.type === "done" ? message.records : []));
+    const attackEnd = await serverFigures(url);
+    const done = (await Promise.all(finished)).flatMap((message) => (message.type === "done" ? [message] : []));
+    const probed = await probing;
+    const flood = done.flatMap((message) => message.records);
+    const records = [...flood, ...probed];
 
     // Stopped before the report, so that the JSON line stays the last one.
     server.child.kill("SIGTERM");
@@ -506,9 +592,24 @@ async function main() {
     for (const { error } of [...quiet, ...underAttack]) if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
     for (const [message, count] of errors) console.log(`ordinary client failed ${count}×: ${message.slice(0, 200)}`);
 
+    // Where the time went: a lagging event loop delays every answer behind it; the clients' own
+    // lag would count into the refusal times they measured.
+    console.table({
+      "server, quiet": { event_loop_delay_p99_ms: round(quietEnd.loopDelayP99Ms), event_loop_delay_max_ms: round(quietEnd.loopDelayMaxMs),
+        cpu_share: round((quietEnd.cpuSeconds - quietStart.cpuSeconds) / PHASE_S) },
+      "server, under attack": { event_loop_delay_p99_ms: round(attackEnd.loopDelayP99Ms), event_loop_delay_max_ms: round(attackEnd.loopDelayMaxMs),
+        cpu_share: round((attackEnd.cpuSeconds - attackStart.cpuSeconds) / PHASE_S) },
+      ...Object.fromEntries(done.map((message, i) => [`hostile thread ${i + 1}`, {
+        event_loop_delay_p99_ms: round(message.loopDelayP99Ms), event_loop_delay_max_ms: round(message.loopDelayMaxMs),
+      }])),
+    });
+
     const perKind: Record<string, unknown> = {};
-    for (const kind of KINDS) {
-      const mine = records.filter((record) => record.kind === kind);
+    for (const [label, mine] of [
+      ...KINDS.map((kind) => [kind, flood.filter((record) => record.kind === kind)] as const),
+      ["probe", probed] as const,
+    ]) {
+      const kind = label;
       const refusedMs = mine.filter((record) => record.outcome === "refused").map((record) => record.ms);
       const codes = new Map<string, number>();
       for (const record of mine) codes.set(`${record.outcome}: ${record.code}`, (codes.get(`${record.outcome}: ${record.code}`) ?? 0) + 1);
@@ -526,13 +627,15 @@ async function main() {
     console.table(perKind);
 
     const refused = records.filter((record) => record.outcome === "refused");
+    const refusedMs = (list: HostileRecord[]) => list.filter((record) => record.outcome === "refused").map((record) => record.ms);
     const result = {
       bench: "hostile",
       quiet_p99_ms: phases.quiet.p99_ms,
       under_attack_p99_ms: phases["under attack"].p99_ms,
       hostile_refused: refused.length,
       hostile_accepted: records.length - refused.length,
-      refusal_p99_ms: round(percentile(refused.map((record) => record.ms), 99)),
+      refusal_p99_ms: round(percentile(refusedMs(probed), 99)),
+      flood_refusal_p99_ms: round(percentile(refusedMs(flood), 99)),
       quiet_p50_ms: phases.quiet.p50_ms,
       under_attack_p50_ms: phases["under attack"].p50_ms,
       hostile_unanswered: records.filter((record) => record.outcome === "unanswered").length,
