@@ -24,8 +24,8 @@
 //                              connection refused after SIGTERM is the server no longer accepting,
 //                              as asked: printed, not counted.
 //   failed_without_retryable_code
-//                              failed ones whose GraphQL errors carry no extensions.code
-//                              DATABASE_UNAVAILABLE (socket errors included).
+//                              failed ones whose GraphQL errors carry neither extensions.code
+//                              DATABASE_UNAVAILABLE nor extensions.retryable (socket errors included).
 //   recovery_s                 per fault, from PostgreSQL accepting connections again (a probe
 //                              connecting every PROBE_EVERY_MS; after (b): the termination's end)
 //                              to the first successful createCampaign sent after it; the worst.
@@ -213,6 +213,7 @@ interface Attempt {
   serverAlive: boolean;
   /** (d): the answer asked the client to close the connection. */
   connectionClose?: boolean;
+  retryable?: boolean;
 }
 
 const attempts: Attempt[] = [];
@@ -238,13 +239,14 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
     attempt.status = answer.status;
     attempt.connectionClose = answer.headers.connection === "close";
     if (answer.headers["retry-after"]) attempt.retryAfter = String(answer.headers["retry-after"]);
-    let parsed: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } = {};
+    let parsed: { data?: any; errors?: { message: string; extensions?: { code?: string; retryable?: boolean } }[] } = {};
     try {
       parsed = JSON.parse(answer.body);
     } catch {
       attempt.error = `HTTP ${answer.status}, not JSON: ${answer.body.slice(0, 80)}`;
     }
     attempt.codes = (parsed.errors ?? []).map((error) => error.extensions?.code ?? "(no code)");
+    attempt.retryable = (parsed.errors ?? []).some((error) => error.extensions?.retryable === true);
     const id = parsed.data?.createCampaign?.result?.rowId;
     if (!parsed.errors?.length && typeof id === "string") {
       attempt.ok = true;
@@ -262,7 +264,8 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
   return attempt;
 }
 
-const retryable = (attempt: Attempt) => attempt.codes.includes(DATABASE_UNAVAILABLE);
+/** Told to retry: DATABASE_UNAVAILABLE, or another error marked retryable (a transaction that lost a race). */
+const retryable = (attempt: Attempt) => attempt.codes.includes(DATABASE_UNAVAILABLE) || attempt.retryable === true;
 
 // ---------------------------------------------------------------------------------------------
 // The load: USERS users at RATE per second in total.
