@@ -20,8 +20,11 @@ import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
 const sqlFolder = path.join(projectRoot, "sql");
-// Any constant works; it only has to be the same for every process migrating this database.
-const SQL_FOLDER_LOCK = 7_262_006;
+// Every command migrates before it starts, so instances started together migrate one database at
+// once. graphile-migrate refuses ("Failed to get exclusive lock") instead of waiting when another
+// migrate holds its lock, so a whole migrate runs under this lock, waited for: the second instance
+// then finds the database current. Any constant works; every process must use the same one.
+const MIGRATE_LOCK = 7_262_006;
 
 // graphile-migrate's own logging is noisy for a start-up path; keep warnings and errors.
 const quietLogger = new Logger(() => (level, message) => {
@@ -38,7 +41,6 @@ async function applySqlFolder(ownerUrl: string): Promise<string[]> {
   await client.connect();
   try {
     await client.query("begin");
-    await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
     for (const file of files) {
       try {
         await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
@@ -57,15 +59,24 @@ async function applySqlFolder(ownerUrl: string): Promise<string[]> {
 }
 
 export async function migrate(ownerUrl: string, authenticatorPassword: string): Promise<void> {
+  // The lock is this session's: ending the client releases it, whatever happened in between.
+  const lock = new pg.Client({ connectionString: ownerUrl });
+  lock.on("error", () => {}); // a lost connection fails the migrate's own queries, which say why
+  await lock.connect();
   try {
-    await runCommittedMigrations(migrateSettings(ownerUrl));
+    await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+    try {
+      await runCommittedMigrations(migrateSettings(ownerUrl));
+    } finally {
+      releaseMigratePools();
+    }
+    await installWorkerSchema({ connectionString: ownerUrl });
+    await applySqlFolder(ownerUrl);
+    await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+    await applyEnvironmentSettings(ownerUrl);
   } finally {
-    releaseMigratePools();
+    await lock.end();
   }
-  await installWorkerSchema({ connectionString: ownerUrl });
-  await applySqlFolder(ownerUrl);
-  await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
-  await applyEnvironmentSettings(ownerUrl);
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */
