@@ -17,7 +17,7 @@ program
   .action(async () => {
     const database = await openDatabase();
     try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { reapplySql: true });
       console.log("database is up to date");
     } finally {
       await database.close();

@@ -2,8 +2,10 @@
 //   1. graphile-migrate applies the committed history in migrations/ (tables and data);
 //   2. graphile-worker installs or upgrades its own schema;
 //   3. every file in sql/ (functions, triggers, views, policies, grants) is re-applied in name order,
-//      in one transaction, so a reader finds each function in exactly one file;
+//      in one transaction, so a reader finds each function in exactly one file (skipped when the
+//      database has these very files already, unless asked);
 //   4. run-time settings the environment overrides are written to app_private.settings.
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
@@ -35,30 +37,51 @@ function migrateSettings(ownerUrl: string) {
   return { connectionString: ownerUrl, migrationsFolder, logger: quietLogger };
 }
 
-async function applySqlFolder(ownerUrl: string): Promise<string[]> {
-  const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
+// The digest of what sql/ was last applied to (these files, on these committed migrations and this
+// graphile-worker schema), kept with the settings every process shares, so that a start that would
+// apply the very same (another instance, a restart) leaves it be: re-creating triggers and
+// policies takes table locks, which under the traffic of instances already running ends in deadlocks.
+const SQL_DIGEST_SETTING = "sql_folder_digest";
+
+/** Applies sql/ unless the database has exactly this applied already (or `always`); says whether it did. */
+async function applySqlFolder(ownerUrl: string, { always }: { always: boolean }): Promise<boolean> {
+  const names = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
+  const files = await Promise.all(names.map(async (name) => ({ name, text: await readFile(path.join(sqlFolder, name), "utf8") })));
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
+    const { rows: [schema] } = await client.query<{ state: string }>(
+      `select concat_ws(' ', (select string_agg(hash, ' ' order by filename) from graphile_migrate.migrations),
+                             (select max(id) from graphile_worker.migrations)) as state`);
+    const hash = createHash("sha256").update(`${schema!.state}\0`);
+    for (const file of files) hash.update(`${file.name}\0${file.text}\0`);
+    const digest = hash.digest("hex");
+    if (!always) {
+      const { rows: [applied] } = await client.query<{ digest: string }>(
+        "select value #>> '{}' as digest from app_private.settings where name = $1", [SQL_DIGEST_SETTING]);
+      if (applied?.digest === digest) return false;
+    }
     await client.query("begin");
     for (const file of files) {
       try {
-        await client.query(await readFile(path.join(sqlFolder, file), "utf8"));
+        await client.query(file.text);
       } catch (error) {
-        throw new Error(`sql/${file}: ${(error as Error).message}`);
+        throw new Error(`sql/${file.name}: ${(error as Error).message}`);
       }
     }
+    await client.query("select app_private.set_setting($1, to_jsonb($2::text))", [SQL_DIGEST_SETTING, digest]);
     await client.query("commit");
+    return true;
   } catch (error) {
     await client.query("rollback").catch(() => {});
     throw error;
   } finally {
     await client.end();
   }
-  return files;
 }
 
-export async function migrate(ownerUrl: string, authenticatorPassword: string): Promise<void> {
+/** `reapplySql`: apply sql/ even when the database has it already (`npm run migrate` does). */
+export async function migrate(ownerUrl: string, authenticatorPassword: string, { reapplySql = false } = {}): Promise<void> {
   // The lock is this session's: ending the client releases it, whatever happened in between.
   const lock = new pg.Client({ connectionString: ownerUrl });
   lock.on("error", () => {}); // a lost connection fails the migrate's own queries, which say why
@@ -71,7 +94,7 @@ export async function migrate(ownerUrl: string, authenticatorPassword: string): 
       releaseMigratePools();
     }
     await installWorkerSchema({ connectionString: ownerUrl });
-    await applySqlFolder(ownerUrl);
+    await applySqlFolder(ownerUrl, { always: reapplySql });
     await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
     await applyEnvironmentSettings(ownerUrl);
   } finally {
