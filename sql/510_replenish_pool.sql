@@ -121,3 +121,43 @@ end;
 $$;
 comment on function app_private.finish_replenishing(app_public.pool_type, uuid) is
   E'Ends start_replenishing: the pool is no longer being refilled by this connection.';
+
+-- A failing refill says why, at once: otherwise only pool_low follows, up to a minute later and
+-- without the cause. The replenish_pool task records each outcome in a statement of its own,
+-- after the failed work rolled back, so the alert is committed although the job fails (and is
+-- retried by graphile-worker). The alert pool_refill_failing is open from a failure until a
+-- refill succeeds: one that seeds a campaign (seeding works again), or one of the pool the alert
+-- names that finds nothing missing (its target was met, lowered, or pools were switched off). A
+-- refill of another pool that had nothing to do proves nothing and leaves the alert open.
+create or replace function app_private.refill_failed(
+  wanted_pool text, pool_user_id uuid, error_message text, error_code text, attempt integer, max_attempts integer
+) returns void
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select app_private.raise_alert('WARNING', 'pool_refill_failing',
+      format('Refilling the %s pool failed (attempt %s of %s): %s',
+             coalesce(wanted_pool, 'unknown') || coalesce(' ' || pool_user_id, ''), attempt, max_attempts, error_message),
+      jsonb_build_object('pool_type', wanted_pool, 'user_id', pool_user_id, 'error', error_message, 'code', error_code,
+                         'attempt', attempt, 'max_attempts', max_attempts));
+  $$;
+comment on function app_private.refill_failed(text, uuid, text, text, integer, integer) is
+  E'Raises (or refreshes, with the latest error) the WARNING alert pool_refill_failing for a replenish_pool job that failed.';
+
+create or replace function app_private.refill_succeeded(wanted_pool app_public.pool_type, pool_user_id uuid, added integer) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  if added > 0 or exists (
+    select 1 from app_public.alerts
+     where kind = 'pool_refill_failing' and resolved_at is null
+       and details->>'pool_type' = wanted_pool::text
+       and (details->>'user_id')::uuid is not distinct from pool_user_id
+  ) then
+    perform app_private.resolve_alert('pool_refill_failing');
+  end if;
+end;
+$$;
+comment on function app_private.refill_succeeded(app_public.pool_type, uuid, integer) is
+  E'Resolves pool_refill_failing after a replenish_pool job that succeeded: when it seeded a campaign, or refilled the pool the alert names.';

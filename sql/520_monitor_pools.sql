@@ -27,7 +27,7 @@ create or replace function app_private.master_pool_empty() returns boolean
   language sql stable
   as $$ select app_private.pools_enabled() and app_private.pool_target_size() > 0 and app_private.master_pool_ready() = 0 $$;
 comment on function app_private.master_pool_empty() is
-  E'True while pools are on, the master pool should hold campaigns and holds none: every creation is seeded inline (/health answers 503).';
+  E'True while pools are on, the master pool should hold campaigns and holds none: every creation is seeded inline (readiness reports it as degraded).';
 
 create or replace function app_private.record_pool_metrics() returns app_public.pool_metrics
   language sql volatile

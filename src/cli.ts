@@ -17,7 +17,7 @@ program
   .action(async () => {
     const database = await openDatabase();
     try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { reapplySql: true });
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
       console.log("database is up to date");
     } finally {
       await database.close();
@@ -31,9 +31,9 @@ program
   .option("--admin", "make the user an admin", false)
   .action(async (email: string, options: { admin: boolean }) => {
     const database = await openDatabase();
-    const db = createKysely(database.ownerUrl, 1);
+    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
     try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
       console.log(await issueToken(db, email, { admin: options.admin, secret: database.secrets.jwtSecret }));
     } finally {
       await db.destroy();
@@ -48,7 +48,7 @@ program
     const database = await openDatabase();
     const progress = stepProgress("master template");
     try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
       const { campaignId, created } = await ensureMasterTemplate(database.ownerUrl, progress.update);
       progress.stop();
       console.log(created ? `master template created: campaign ${campaignId}` : `master template already there: campaign ${campaignId}`);

@@ -29,6 +29,8 @@ export const config = {
   jwtExpiresIn: process.env.JWT_EXPIRES_IN || "12h",
   /** Password of the login role the API connects as; generated like the JWT secret when unset. */
   authenticatorPassword: process.env.AUTHENTICATOR_PASSWORD || undefined,
+  /** Seconds a command keeps retrying, with backoff, a database that does not answer at start. */
+  databaseStartupTimeoutSeconds: integer("DATABASE_STARTUP_TIMEOUT_SECONDS", 30),
   /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
   shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
   graphileEnv: process.env.GRAPHILE_ENV === "production" ? "production" : "development",

@@ -12,9 +12,10 @@ import { claimDataDir } from "./single-instance.ts";
 runUntilSignalled(async (teardown) => {
   await mkdir(config.dataDir, { recursive: true });
   if (!config.databaseUrl) await teardown.add(await claimDataDir(config.dataDir));
-  const database = await openDatabase({ ownsCluster: true });
+  const database = await openDatabase({ ownsCluster: true, signal: teardown.signal });
   await teardown.add(() => database.close());
-  await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  // A restart re-applies sql/ only when it changed: no strong locks on busy tables at every start.
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { signal: teardown.signal, sqlFolder: "when-changed" });
   const template = await ensureMasterTemplate(database.ownerUrl);
   if (template.created) console.log(`master template loaded (campaign ${template.campaignId})`);
   const app = await startApp({
@@ -28,7 +29,7 @@ runUntilSignalled(async (teardown) => {
   console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
   console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
   console.log(`  GraphiQL  ${app.url}/graphiql`);
-  console.log(`  health    ${app.url}/health`);
+  console.log(`  health    ${app.url}/health/live (liveness), ${app.url}/health/ready (readiness)`);
   console.log(`  metrics   ${app.url}/metrics`);
   console.log(`  admin     ${app.url}/admin`);
   console.log(`  campaigns ${app.url}/campaigns`);

@@ -7,9 +7,10 @@ import { runUntilSignalled } from "./shutdown.ts";
 import { startWorker } from "./worker.ts";
 
 runUntilSignalled(async (teardown) => {
-  const database = await openDatabase();
+  const database = await openDatabase({ signal: teardown.signal });
   await teardown.add(() => database.close());
-  await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  // A restart re-applies sql/ only when it changed: no strong locks on busy tables at every start.
+  await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { signal: teardown.signal, sqlFolder: "when-changed" });
   const runner = await startWorker(database.ownerUrl);
   await teardown.add(() => runner.stop());
   console.log("worker running (tasks/ and crontab); Ctrl-C stops it");

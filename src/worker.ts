@@ -1,13 +1,16 @@
 // The graphile-worker runner, configured by graphile.config.ts (tasks/ and crontab), with the timer
-// alarm that fires campaign timers on time (src/timers/alarm.ts).
+// alarm that fires campaign timers on time (src/timers/alarm.ts) and the heartbeat that unlocks
+// the jobs of dead workers (src/worker-heartbeat.ts).
 import { EventEmitter } from "node:events";
 import { run, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import preset from "../graphile.config.ts";
 import { sql } from "kysely";
+import { createPool } from "./db/connection.ts";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";
 import { Teardown } from "./shutdown.ts";
 import { startTimerAlarm } from "./timers/alarm.ts";
+import { startWorkerHeartbeat, type WorkerHeartbeat } from "./worker-heartbeat.ts";
 
 export interface RunningWorker {
   events: WorkerEvents;
@@ -31,11 +34,19 @@ export async function startWorker(connectionString: string): Promise<RunningWork
     const events: WorkerEvents = new EventEmitter();
     let workerPool: WorkerPool | undefined;
     events.on("pool:create", (event) => (workerPool = event.workerPool));
+    // The worker's connections, shared with its heartbeat; ended once both have stopped.
+    const pgPool = createPool(withDeadClientCheck(connectionString), "worker", { max: preset.worker?.maxPoolSize ?? 10 });
+    await started.add(() => pgPool.end());
+    // Stops beating only after the runner has stopped (steps are undone in reverse order).
+    let heartbeat: WorkerHeartbeat | undefined;
+    await started.add(async () => heartbeat?.stop());
     // Signals are handled by our own shutdown, which stops the worker in order.
-    const runner = await run({ preset, connectionString: withDeadClientCheck(connectionString), noHandleSignals: true, events });
+    const runner = await run({ preset, pgPool, noHandleSignals: true, events });
     await started.add(() => runner.stop());
+    if (!workerPool) throw new Error("graphile-worker started without a worker pool");
+    heartbeat = startWorkerHeartbeat(pgPool, workerPool.id, events);
 
-    const db = createKysely(connectionString, 1);
+    const db = createKysely(connectionString, { part: "alarm", max: 1 });
     await started.add(() => db.destroy());
     const hub = new NotificationHub(connectionString);
     await started.add(() => hub.close());

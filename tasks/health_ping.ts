@@ -1,5 +1,10 @@
-// health_ping (cron, every minute): records that this worker process is alive, so operators can
-// see silent workers (`select * from ops.worker_heartbeats`), and forgets processes gone for a day.
+// health_ping (cron, every minute): records that this worker pool took a job, so operators see
+// every worker in `select * from ops.worker_heartbeats`, including a plain `npx graphile-worker`
+// process, which has no heartbeat loop of its own; and forgets workers gone for a day.
+//
+// Kept beside the heartbeat of src/worker-heartbeat.ts, and never mistaken for it: a busy worker
+// runs this job late, so it only refreshes beat_at and promises nothing (dead_after stays null
+// for a worker it alone beats for, and such a worker is never presumed dead and unlocked).
 import type { Task } from "graphile-worker";
 import { sql } from "kysely";
 import { compileOnly } from "../src/db/compile.ts";

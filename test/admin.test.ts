@@ -1,4 +1,4 @@
-// The admin dashboard over HTTP: who may see it, what its data holds, its live events, /health's
+// The admin dashboard over HTTP: who may see it, what its data holds, its live events, readiness's
 // pool check, and its data loading fast with a year of history.
 import { beforeAll, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
@@ -121,20 +121,35 @@ test("/admin/events sends ready, then every pool and timers notification", async
   await reader.cancel();
 });
 
-test("/health fails with 503 while pools are on and the master pool is empty, and recovers when it refills", async () => {
-  const healthy = await get("/health");
+test("an empty master pool degrades readiness without failing it (creations seed inline), and the degradation ends when it refills", async () => {
+  const healthy = await get("/health/ready");
   expect(healthy.status).toBe(200);
   expect((await healthy.json()).pool).toMatchObject({ status: expect.any(String), empty: false });
 
   await database.query("delete from app_public.campaigns where is_pool and pool_type = 'master'");
-  const empty = await get("/health");
-  expect(empty.status).toBe(503);
-  expect((await empty.json()).pool).toMatchObject({ status: "critical", empty: true, reason: expect.stringMatching(/has 0 ready/) });
+  const empty = await get("/health/ready");
+  expect(empty.status).toBe(200);
+  expect(await empty.json()).toMatchObject({
+    status: "degraded",
+    degraded: expect.stringMatching(/master pool empty/),
+    pool: { status: "critical", empty: true, reason: expect.stringMatching(/has 0 ready/) },
+  });
+  // /health is readiness by another name.
+  expect(await (await get("/health")).json()).toMatchObject({ status: "degraded" });
 
   await database.query("select app_public.set_pools_enabled(false)");
-  expect((await get("/health")).status).toBe(200);
+  expect(await (await get("/health/ready")).json()).toMatchObject({ status: "ok" });
   await database.query("select app_public.set_pools_enabled(true)");
-  await waitFor(async () => (await get("/health")).status, (status) => status === 200, 30_000);
+  await waitFor(async () => (await (await get("/health/ready")).json()).pool.empty, (empty) => empty === false, 30_000);
+});
+
+test("a failing refill degrades readiness with the alert's message, and stops degrading it once a refill succeeds", async () => {
+  await database.query("select app_private.refill_failed('master', null, 'the seeder broke (test)', 'XX000', 2, 25)");
+  const failing = await get("/health/ready");
+  expect(failing.status).toBe(200);
+  expect(await failing.json()).toMatchObject({ status: "degraded", degraded: expect.stringContaining("the seeder broke (test)") });
+  await database.query("select app_private.refill_succeeded('master', null, 1)");
+  expect(await (await get("/health/ready")).json()).not.toMatchObject({ degraded: expect.stringContaining("the seeder broke") });
 });
 
 test("with a year of pool metrics and assignments, the page and its data load in under 500 ms", async () => {

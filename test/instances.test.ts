@@ -58,7 +58,7 @@ describe("starting several instances at once", () => {
   test("every one's migrate succeeds, however they overlap", async () => {
     // What each process does first. graphile-migrate alone refuses a migrate that overlaps another.
     for (let round = 0; round < 3; round++) {
-      const results = await Promise.allSettled([1, 2, 3].map(() => migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD)));
+      const results = await Promise.allSettled([1, 2, 3].map(() => migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD, { sqlFolder: "when-changed" })));
       expect(results.flatMap((result) => (result.status === "rejected" ? [(result.reason as Error).message] : []))).toEqual([]);
     }
   });
@@ -71,7 +71,7 @@ describe("starting several instances at once", () => {
       await traffic.query("begin");
       await traffic.query("lock table app_public.campaigns in row exclusive mode");
       let migrated = false;
-      const migrating = migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD).then(() => (migrated = true));
+      const migrating = migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD, { sqlFolder: "when-changed" }).then(() => (migrated = true));
       const waitingForCampaigns = () => database.query<{ count: number }>(
         "select count(*)::int as count from pg_locks where not granted and relation = 'app_public.campaigns'::regclass").then(([row]) => row!.count);
       const waited = await waitFor(waitingForCampaigns, (count) => count > 0 || migrated, 30_000);

@@ -26,12 +26,15 @@ describe("graphile-worker", () => {
     expect(await successes()).toBeGreaterThan(before);
   });
 
-  test("GET /health reports database, worker, migrations and the pool", async () => {
-    // Healthy once the worker has seeded the master pool's first campaign.
-    const response = await waitFor(() => fetch(`${server.url}/health`), (response) => response.status === 200, 30_000);
-    expect(await response.json()).toEqual({
-      status: "ok", database: "ok", worker: "running", migrations: "current",
-      pool: { status: expect.stringMatching(/^(ok|warning|critical)$/), reason: expect.any(String), empty: false },
+  test("GET /health/ready reports database, worker, migrations and the pool; /health/live the process", async () => {
+    // Not degraded once the worker has seeded the master pool's first campaign.
+    const response = await waitFor(() => fetch(`${server.url}/health/ready`), (response) => response.status === 200, 30_000);
+    expect(await response.json()).toMatchObject({
+      status: expect.stringMatching(/^(ok|degraded)$/), database: "ok", worker: "running", migrations: "current",
+      pool: { status: expect.stringMatching(/^(ok|warning|critical)$/), reason: expect.any(String), empty: expect.any(Boolean) },
     });
+    const live = await fetch(`${server.url}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: "live" });
   });
 });

@@ -1,10 +1,11 @@
 // Which database the product talks to: DATABASE_URL when it is set, otherwise the embedded cluster
 // under dataDir. Every command (start, worker, migrate, token) opens it the same way.
-import pg from "pg";
 import { config } from "../config.ts";
+import { describeServer, withClient } from "./connection.ts";
 import { loadSecrets, type Secrets } from "../secrets.ts";
 import { ensureEmbeddedCluster } from "./embedded-postgres.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
+import { retryWhileUnavailable } from "./unavailable.ts";
 
 const EMBEDDED_DATABASE = "campaign_engine";
 
@@ -27,26 +28,33 @@ export function withUser(url: string, user: string, password: string): string {
 }
 
 async function ensureDatabaseExists(serverUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
-    if (!rowCount) await client.query(`create database ${client.escapeIdentifier(name)}`);
-  } catch (error) {
-    // Two commands starting at once may both try; the loser finds the database there.
-    if ((error as { code?: string }).code !== "42P04") throw error;
-  } finally {
-    await client.end();
-  }
+  await withClient(serverUrl, "migrate", async (client) => {
+    try {
+      const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+      if (!rowCount) await client.query(`create database ${client.escapeIdentifier(name)}`);
+    } catch (error) {
+      // Two commands starting at once may both try; the loser finds the database there.
+      if ((error as { code?: string }).code !== "42P04") throw error;
+    }
+  });
+}
+
+/** Waits, with backoff, for the server of DATABASE_URL to accept connections (it may be starting too). */
+function awaitReachable(url: string, signal?: AbortSignal): Promise<void> {
+  return retryWhileUnavailable(`connecting to the database at ${describeServer(url)}`, () => withClient(url, "cli", async () => {}), {
+    timeoutSeconds: config.databaseStartupTimeoutSeconds,
+    signal,
+  });
 }
 
 /**
  * With `ownsCluster` (the server), closing stops the embedded cluster even when another command had
  * started it; short commands (token, migrate) stop only a cluster they started themselves.
  */
-export async function openDatabase({ ownsCluster = false } = {}): Promise<Database> {
+export async function openDatabase({ ownsCluster = false, signal }: { ownsCluster?: boolean; signal?: AbortSignal } = {}): Promise<Database> {
   const secrets = await loadSecrets();
   if (config.databaseUrl) {
+    await awaitReachable(config.databaseUrl, signal);
     return {
       ownerUrl: config.databaseUrl,
       authenticatorUrl: withUser(config.databaseUrl, AUTHENTICATOR_ROLE, secrets.authenticatorPassword),

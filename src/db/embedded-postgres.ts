@@ -100,6 +100,8 @@ async function runningPort(pgdata: string): Promise<number | undefined> {
   return Number(port);
 }
 
+export type ShutdownMode = "smart" | "fast" | "immediate";
+
 export interface EmbeddedCluster {
   port: number;
   /** True when this process started the cluster (and so should stop it). */
@@ -107,11 +109,21 @@ export interface EmbeddedCluster {
   stop(): Promise<void>;
 }
 
+/** The controls of a cluster this process started: what tests and benchmarks use to inject faults. */
+export interface ControlledCluster extends EmbeddedCluster {
+  startedHere: true;
+  stop(mode?: ShutdownMode): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+  /** `pg_ctl restart`: every connection is dropped, and the server comes back on the same port. */
+  restart(mode: ShutdownMode): Promise<void>;
+}
+
 /**
  * Makes sure a cluster runs on `dataDir/pg`: creates it on first use, starts it on a free port
  * when it is not running, and otherwise joins the one that runs (started by another command).
  */
-export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: string): Promise<EmbeddedCluster> {
+export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: string): Promise<EmbeddedCluster | ControlledCluster> {
   const pgdata = path.join(dataDir, "pg");
   const logFile = path.join(dataDir, "postgres.log");
   const { initdb, pg_ctl } = await binaries();
@@ -150,16 +162,18 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
   await writeFile(logFile, "", { flag: "a" });
   if (user) await chown(logFile, user.uid, user.gid);
   const port = await freePort();
-  await asPostgres(
-    pg_ctl,
-    ["start", "--pgdata", pgdata, "--wait", "--timeout", "60", "--log", logFile, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`],
-    user,
-  );
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+  const start = async () => void (await asPostgres(pg_ctl, ["start", "--pgdata", pgdata, "--wait", "--timeout", "60", "--log", logFile, "-o", options], user));
+  await start();
   return {
     port,
     startedHere: true,
-    stop: async () => {
-      await asPostgres(pg_ctl, ["stop", "--pgdata", pgdata, "--wait", "--mode", "fast"], user);
+    start,
+    stop: async (mode: ShutdownMode = "fast") => {
+      await asPostgres(pg_ctl, ["stop", "--pgdata", pgdata, "--wait", "--mode", mode], user);
+    },
+    restart: async (mode: ShutdownMode) => {
+      await asPostgres(pg_ctl, ["restart", "--pgdata", pgdata, "--wait", "--timeout", "60", "--mode", mode, "--log", logFile, "-o", options], user);
     },
   };
 }

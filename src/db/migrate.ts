@@ -2,8 +2,8 @@
 //   1. graphile-migrate applies the committed history in migrations/ (tables and data);
 //   2. graphile-worker installs or upgrades its own schema;
 //   3. every file in sql/ (functions, triggers, views, policies, grants) is re-applied in name order,
-//      in one transaction, so a reader finds each function in exactly one file (skipped when the
-//      database has these very files already, unless asked);
+//      in one transaction, so a reader finds each function in exactly one file (the commands that
+//      merely start, npm start, worker, token, template:load, do it only when sql/ changed);
 //   4. run-time settings the environment overrides are written to app_private.settings.
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
@@ -14,19 +14,23 @@ import { runMigrations as installWorkerSchema } from "graphile-worker";
 // those idle connections errors (a database dropped or restarted then); we end it right away.
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
 import { type Kysely, sql } from "kysely";
-import pg from "pg";
 import { config, projectRoot } from "../config.ts";
+import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
+import { isDatabaseUnavailable, retryWhileUnavailable } from "./unavailable.ts";
 import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
 const sqlFolder = path.join(projectRoot, "sql");
+// Any constant works; it only has to be the same for every process migrating this database.
+const SQL_FOLDER_LOCK = 7_262_006;
 // Every command migrates before it starts, so instances started together migrate one database at
 // once. graphile-migrate refuses ("Failed to get exclusive lock") instead of waiting when another
-// migrate holds its lock, so a whole migrate runs under this lock, waited for: the second instance
-// then finds the database current. Any constant works; every process must use the same one.
-const MIGRATE_LOCK = 7_262_006;
+// migrate holds its lock, so a whole migrate runs under this lock, waited for: the next instance
+// then finds the database current. Not SQL_FOLDER_LOCK: the migrate takes that one on another
+// connection while it holds this one.
+const MIGRATE_LOCK = 7_262_005;
 
 // graphile-migrate's own logging is noisy for a start-up path; keep warnings and errors.
 const quietLogger = new Logger(() => (level, message) => {
@@ -34,87 +38,116 @@ const quietLogger = new Logger(() => (level, message) => {
 });
 
 function migrateSettings(ownerUrl: string) {
-  return { connectionString: ownerUrl, migrationsFolder, logger: quietLogger };
+  return { connectionString: namedUrl(ownerUrl, "migrate"), migrationsFolder, logger: quietLogger };
 }
 
-// The digest of what sql/ was last applied to (these files, on these committed migrations and this
-// graphile-worker schema), kept with the settings every process shares, so that a start that would
-// apply the very same (another instance, a restart) leaves it be: re-creating triggers and
-// policies takes table locks, which under the traffic of instances already running ends in deadlocks.
-const SQL_DIGEST_SETTING = "sql_folder_digest";
+/** "always" re-applies sql/; "when-changed" only when its files differ from those last applied. */
+export type SqlFolderMode = "always" | "when-changed";
 
-/** Applies sql/ unless the database has exactly this applied already (or `always`); says whether it did. */
-async function applySqlFolder(ownerUrl: string, { always }: { always: boolean }): Promise<boolean> {
-  const names = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
-  const files = await Promise.all(names.map(async (name) => ({ name, text: await readFile(path.join(sqlFolder, name), "utf8") })));
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    const { rows: [schema] } = await client.query<{ state: string }>(
-      `select concat_ws(' ', (select string_agg(hash, ' ' order by filename) from graphile_migrate.migrations),
-                             (select max(id) from graphile_worker.migrations)) as state`);
-    const hash = createHash("sha256").update(`${schema!.state}\0`);
-    for (const file of files) hash.update(`${file.name}\0${file.text}\0`);
-    const digest = hash.digest("hex");
-    if (!always) {
-      const { rows: [applied] } = await client.query<{ digest: string }>(
-        "select value #>> '{}' as digest from app_private.settings where name = $1", [SQL_DIGEST_SETTING]);
-      if (applied?.digest === digest) return false;
-    }
-    await client.query("begin");
-    for (const file of files) {
-      try {
-        await client.query(file.text);
-      } catch (error) {
-        throw new Error(`sql/${file.name}: ${(error as Error).message}`);
-      }
-    }
-    await client.query("select app_private.set_setting($1, to_jsonb($2::text))", [SQL_DIGEST_SETTING, digest]);
-    await client.query("commit");
-    return true;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  } finally {
-    await client.end();
-  }
-}
+// How long a statement of sql/ waits for a table lock before the whole folder is tried again: a
+// policy or trigger waiting on a busy table would otherwise hold every query behind it in line.
+const SQL_FOLDER_LOCK_TIMEOUT = "3s";
 
-/** `reapplySql`: apply sql/ even when the database has it already (`npm run migrate` does). */
-export async function migrate(ownerUrl: string, authenticatorPassword: string, { reapplySql = false } = {}): Promise<void> {
-  // The lock is this session's: ending the client releases it, whatever happened in between.
-  const lock = new pg.Client({ connectionString: ownerUrl });
-  lock.on("error", () => {}); // a lost connection fails the migrate's own queries, which say why
-  await lock.connect();
-  try {
-    await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<void> {
+  const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
+  const texts = await Promise.all(files.map((file) => readFile(path.join(sqlFolder, file), "utf8")));
+  const hash = createHash("sha256").update(JSON.stringify([files, texts])).digest("hex");
+  await withClient(ownerUrl, "migrate", async (client) => {
     try {
-      await runCommittedMigrations(migrateSettings(ownerUrl));
-    } finally {
-      releaseMigratePools();
+      await client.query("begin");
+      await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
+      const { rows: [applied] } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
+      if (mode === "when-changed" && applied?.hash === hash) return void (await client.query("commit"));
+      await client.query(`set local lock_timeout = '${SQL_FOLDER_LOCK_TIMEOUT}'`);
+      for (const [index, file] of files.entries()) {
+        try {
+          await client.query(texts[index]!);
+        } catch (error) {
+          throw Object.assign(new Error(`sql/${file}: ${(error as Error).message}`), { cause: error });
+        }
+      }
+      await client.query(
+        `insert into app_hidden.sql_folder_applied (hash) values ($1)
+           on conflict (only_row) do update set hash = excluded.hash, applied_at = now()`,
+        [hash],
+      );
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback").catch(() => {});
+      throw error;
     }
-    await installWorkerSchema({ connectionString: ownerUrl });
-    await applySqlFolder(ownerUrl, { always: reapplySql });
-    await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
-    await applyEnvironmentSettings(ownerUrl);
+  });
+}
+
+/**
+ * Re-applying sql/ takes strong locks (policies, triggers) while other instances, already
+ * migrated, are at work on the same tables: Postgres may pick the migration as a deadlock's victim
+ * (40P01), or its lock_timeout expires (55P03). Its transaction left nothing behind; it is simply
+ * run again.
+ */
+function isLockConflict(error: unknown): boolean {
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  return code === "40P01" || code === "55P03" || (cause !== undefined && isLockConflict(cause));
+}
+
+/**
+ * graphile-migrate gives the client it holds no `error` listener, so a connection dropped between
+ * two of its queries (a restart) is an unhandled 'error' event that would end the process. While it
+ * runs, such an error is caught here; its pending query fails too, and the migration is retried.
+ */
+async function runGraphileMigrate(ownerUrl: string): Promise<void> {
+  const dropped = (error: Error) => {
+    if (!isDatabaseUnavailable(error)) throw error;
+    console.error(`migrate: database connection lost: ${error.message}`);
+  };
+  process.on("uncaughtException", dropped);
+  try {
+    await runCommittedMigrations(migrateSettings(ownerUrl));
   } finally {
-    await lock.end();
+    releaseMigratePools();
+    process.off("uncaughtException", dropped);
   }
+}
+
+/**
+ * Each step commits as a whole or not at all (a committed migration, the worker's schema, the sql/
+ * folder in one transaction) and is idempotent, so a database that restarts in the middle is
+ * simply migrated again once it answers (retryWhileUnavailable), from where it stopped.
+ */
+export async function migrate(
+  ownerUrl: string,
+  authenticatorPassword: string,
+  { signal, sqlFolder = "always" }: { signal?: AbortSignal; sqlFolder?: SqlFolderMode } = {},
+): Promise<void> {
+  await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
+    // The lock is this session's: ending the client releases it, whatever happened in between.
+    await withClient(ownerUrl, "migrate", async (lock) => {
+      // A shutdown while waiting for another instance's migrate ends the wait.
+      const stop = () => void lock.end().catch(() => {});
+      signal?.addEventListener("abort", stop, { once: true });
+      try {
+        await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+        await runGraphileMigrate(ownerUrl);
+        await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
+        await applySqlFolder(ownerUrl, sqlFolder);
+        await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+        await applyEnvironmentSettings(ownerUrl);
+      } finally {
+        signal?.removeEventListener("abort", stop);
+      }
+    });
+  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isLockConflict });
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */
 async function applyEnvironmentSettings(ownerUrl: string): Promise<void> {
   const overrides = Object.entries({ campaign_rate_limit: config.campaignRateLimit }).filter(([, value]) => value !== undefined);
   if (overrides.length === 0) return;
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
+  await withClient(ownerUrl, "migrate", async (client) => {
     for (const [name, value] of overrides) {
       await client.query("select app_private.set_setting($1, $2::jsonb)", [name, JSON.stringify(value)]);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -122,22 +155,13 @@ async function applyEnvironmentSettings(ownerUrl: string): Promise<void> {
  * one fails, so that a migrate never changes it under another process that already works.
  */
 async function ensureAuthenticatorPassword(ownerUrl: string, password: string): Promise<void> {
-  const probe = new pg.Client({ connectionString: withUser(ownerUrl, AUTHENTICATOR_ROLE, password) });
   try {
-    await probe.connect();
+    await withClient(withUser(ownerUrl, AUTHENTICATOR_ROLE, password), "migrate", async () => {});
     return;
   } catch (error) {
     if ((error as { code?: string }).code !== "28P01") throw error;
-  } finally {
-    await probe.end().catch(() => {});
   }
-  const owner = new pg.Client({ connectionString: ownerUrl });
-  await owner.connect();
-  try {
-    await owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`);
-  } finally {
-    await owner.end();
-  }
+  await withClient(ownerUrl, "migrate", (owner) => owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`));
 }
 
 /** Committed migrations not yet applied to the database (empty when it is current). */

@@ -48,8 +48,22 @@ export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AppHiddenSqlFolderApplied {
+  applied_at: Generated<Timestamp>;
+  hash: string;
+  only_row: Generated<boolean>;
+}
+
 export interface AppHiddenWorkerHeartbeats {
   beat_at: Generated<Timestamp>;
+  /**
+   * Since when the worker has beaten without a gap longer than dead_after; null when only health_ping beats for it.
+   */
+  beating_since: Timestamp | null;
+  /**
+   * How long a silence of this worker means it is dead and its jobs may be unlocked; null when only the health_ping task beats for it (a plain graphile-worker CLI process), which is never presumed dead.
+   */
+  dead_after: Interval | null;
   worker_id: string;
 }
 
@@ -1204,6 +1218,7 @@ export interface OpsFailedTimers {
 }
 
 export interface OpsJobQueue {
+  abandoned: Int8 | null;
   failing: Int8 | null;
   jobs: Int8 | null;
   next_run_at: Timestamp | null;
@@ -1292,12 +1307,16 @@ export interface OpsTimerPerformance24h {
 }
 
 export interface OpsWorkerHeartbeats {
+  abandoned: boolean | null;
   beat_at: Timestamp | null;
+  dead_after: Interval | null;
+  locked_jobs: Int8 | null;
   silent_for: Interval | null;
   worker_id: string | null;
 }
 
 export interface DB {
+  "app_hidden.sql_folder_applied": AppHiddenSqlFolderApplied;
   "app_hidden.worker_heartbeats": AppHiddenWorkerHeartbeats;
   "app_private.campaign_state_log_archive": AppPrivateCampaignStateLogArchive;
   "app_private.settings": AppPrivateSettings;

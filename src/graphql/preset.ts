@@ -6,6 +6,7 @@ import type { GrafastSubscriber } from "postgraphile/grafast";
 // Type-only imports that declare the koav3 and ws members of Grafast.RequestContext.
 import type {} from "postgraphile/grafserv/koa/v3";
 import type {} from "postgraphile/grafserv/node";
+import { namedUrl } from "../db/connection.ts";
 import { VISITOR_ROLE } from "../db/roles.ts";
 import type { Claims } from "../auth/jwt.ts";
 import type { Kysely } from "kysely";
@@ -39,8 +40,8 @@ export function pgSettingsFor(claims: Claims | null): Record<string, string> {
  */
 export function makePreset(options: PresetOptions): { preset: GraphileConfig.Preset; releasePools(): Promise<void> } {
   const pgService = makePgService({
-    connectionString: options.authenticatorUrl,
-    superuserConnectionString: options.ownerUrl,
+    connectionString: namedUrl(options.authenticatorUrl, "api"),
+    superuserConnectionString: namedUrl(options.ownerUrl, "api"),
     schemas: ["app_public"],
     pgSubscriber: options.pgSubscriber as never,
   });

@@ -8,6 +8,7 @@
 import { type EventEmitter, on } from "node:events";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import pgListen from "pg-listen";
+import { namedUrl } from "../db/connection.ts";
 
 /** The JSON text of one NOTIFY payload. */
 export type Payload = string;
@@ -27,7 +28,7 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
 
   constructor(connectionString: string) {
     this.listener = pgListen.default(
-      { connectionString },
+      { connectionString: namedUrl(connectionString, "listen") },
       {
         retryTimeout: Infinity,
         // pg-listen's reconnect loop only stops when this throws: after close(), it does.

@@ -2,7 +2,6 @@
 // (GraphQL over HTTP and websockets, GraphiQL). Requests to /graphql are authenticated here,
 // before PostGraphile sees them: by the Authorization header, or by the pages' session cookie.
 import http from "node:http";
-import type { Duplex } from "node:stream";
 import Koa from "koa";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/koa/v3";
@@ -15,6 +14,13 @@ import { adminRouter } from "./admin.ts";
 import { campaignsRouter } from "./campaigns.ts";
 import { healthRoute, type HealthSources } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
+import { databaseUnavailable } from "./unavailable.ts";
+import { serveWebsockets } from "./websockets.ts";
+
+const GRAPHQL_PATH = "/graphql";
+// While draining, idle keep-alive sockets are closed this often (a response in flight when the
+// drain began leaves its socket idle afterwards).
+const DRAIN_SWEEP_MS = 100;
 
 export interface ServerOptions extends HealthSources {
   host: string;
@@ -28,13 +34,17 @@ export interface ServerOptions extends HealthSources {
 
 export interface RunningServer {
   url: string;
-  /** Stops accepting, lets in-flight requests finish, ends websockets, releases PostGraphile. */
+  /**
+   * Drains: stops accepting, answers every further request on a kept-alive socket with
+   * `Connection: close`, closes idle sockets, ends event streams, closes websockets with 1001,
+   * lets in-flight requests finish, then releases PostGraphile.
+   */
   close(): Promise<void>;
 }
 
 function authenticateGraphQL(authenticate: Authenticate): Koa.Middleware {
   return async (ctx, next) => {
-    if (!ctx.path.startsWith("/graphql")) return next();
+    if (!ctx.path.startsWith(GRAPHQL_PATH)) return next();
     try {
       ctx.state.claims = await authenticate(credentialsOf(ctx));
     } catch (error) {
@@ -57,10 +67,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: options.authenticate,
   });
   const pgl = postgraphile(preset);
+  // Built now, not by the first request: a schema build that fails (the database restarting just
+  // then) would leave grafserv unable to answer any GraphQL request until the process restarts.
+  await pgl.getSchema();
   const serv = pgl.createServ(grafserv);
 
   const app = new Koa();
   app.use(options.metrics.middleware);
+  app.use(databaseUnavailable());
   app.use(healthRoute(options));
   app.use(async (ctx, next) => {
     if (ctx.method !== "GET" || ctx.path !== "/metrics") return next();
@@ -76,14 +90,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   app.use(authenticateGraphQL(options.authenticate));
 
   const server = http.createServer();
-  // Upgraded sockets (websockets) are no longer the HTTP server's to close; track them ourselves.
-  const upgraded = new Set<Duplex>();
-  server.on("upgrade", (_request, socket: Duplex) => {
-    upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
+  let draining = false;
+  server.on("request", (_request, response: http.ServerResponse) => {
+    if (draining) response.setHeader("connection", "close");
   });
-  // Koa composes its middleware at callback(): PostGraphile must be added before.
-  await serv.addTo(app, server);
+  // Koa composes its middleware at callback(): PostGraphile must be added before. Websockets are
+  // ours (src/server/websockets.ts), not grafserv's.
+  await serv.addTo(app, server, false);
+  const websockets = serveWebsockets(server, serv, GRAPHQL_PATH);
   server.on("request", app.callback());
 
   await new Promise<void>((resolve, reject) => {
@@ -96,11 +110,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${host}:${port}`,
     async close() {
+      draining = true;
       closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
       server.closeIdleConnections();
-      for (const socket of upgraded) socket.destroy();
+      await websockets.close();
       await closed;
+      clearInterval(sweep);
       await pgl.release();
       await releasePools();
     },

@@ -1,7 +1,12 @@
-// GET /health: 200 when the database answers, the worker runs, no committed migration is pending
-// and, while pools are on, the master pool has a campaign ready; 503 otherwise, with the failing
-// part named, for load balancers and uptime checkers. The pool's health (ok, warning or critical,
-// with the reason) is reported either way.
+// Liveness and readiness, as load balancers and orchestrators expect them:
+//   GET /health/live   200 while the process and its event loop answer; nothing else is checked,
+//                      so a database outage never gets a healthy process restarted.
+//   GET /health/ready  200 when this instance can serve: the database answers, no committed
+//                      migration is pending, and the worker runs; 503 otherwise, naming what fails.
+//   GET /health        the same as /health/ready.
+// Pool trouble (an empty master pool, a failing refill) is reported as `degraded` with its reason
+// and does not fail readiness: creations still succeed, seeded inline. Taking every instance out
+// of a load balancer for it would turn a slow creation into an outage.
 import { type Kysely, sql } from "kysely";
 import type { Middleware } from "koa";
 import type { DB } from "../db/kysely.ts";
@@ -12,44 +17,77 @@ export interface HealthSources {
   workerRunning(): boolean;
 }
 
+/** A readiness check that takes longer than this counts as the database not answering. */
+const CHECK_TIMEOUT_MS = 3_000;
+
 interface PoolHealth {
   status: "ok" | "warning" | "critical";
   reason: string;
   /** app_private.master_pool_empty(): creations are all seeded inline, slowly. */
   empty: boolean;
+  /** The open pool_refill_failing alert's message: the pools are not being refilled. */
+  refill_failing: string | null;
 }
 
 async function poolHealth(db: Kysely<DB>): Promise<PoolHealth> {
-  const { rows: [row] } = await sql<{ health: Omit<PoolHealth, "empty">; empty: boolean }>`
+  const { rows: [row] } = await sql<{ health: Pick<PoolHealth, "status" | "reason">; empty: boolean; refill_failing: string | null }>`
     select app_private.pool_health() as health,
-           app_private.master_pool_empty() as empty
+           app_private.master_pool_empty() as empty,
+           (select message from app_public.alerts where kind = 'pool_refill_failing' and resolved_at is null) as refill_failing
   `.execute(db);
-  return { ...row!.health, empty: row!.empty };
+  return { ...row!.health, empty: row!.empty, refill_failing: row!.refill_failing };
 }
 
-async function check(sources: HealthSources) {
-  let database: "ok" | string = "ok";
-  let migrations: "current" | string = "current";
+function withTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** What an operator needs from a failure, without the whole driver message. */
+function describe(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === "string" ? `${code}: ${String(message)}` : String(message);
+}
+
+async function readiness(sources: HealthSources) {
+  let database = "ok";
+  let migrations = "current";
   let pool: PoolHealth | "unknown" = "unknown";
   try {
-    const pending = await pendingMigrations(sources.db);
+    const pending = await withTimeout(pendingMigrations(sources.db));
     if (pending.length > 0) migrations = `pending: ${pending.join(", ")}`;
-    else pool = await poolHealth(sources.db);
+    else pool = await withTimeout(poolHealth(sources.db));
   } catch (error) {
-    database = `unreachable: ${(error as Error).message}`;
+    database = `unreachable (${describe(error)})`;
     migrations = "unknown";
   }
   const worker = sources.workerRunning() ? "running" : "stopped";
-  const poolReady = pool !== "unknown" && !pool.empty;
-  const healthy = database === "ok" && migrations === "current" && worker === "running" && poolReady;
-  return { healthy, body: { status: healthy ? "ok" : "unhealthy", database, worker, migrations, pool } };
+  const ready = database === "ok" && migrations === "current" && worker === "running";
+  // Below target is ordinary under load, and pools switched off are an operator's choice; an empty
+  // or critically low master pool is what makes creations slow.
+  const degraded =
+    pool === "unknown"
+      ? undefined
+      : [pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined, pool.refill_failing]
+          .filter(Boolean)
+          .join("; ") || undefined;
+  const status = !ready ? "unready" : degraded ? "degraded" : "ok";
+  return { ready, body: { status, ...(degraded ? { degraded } : {}), database, worker, migrations, pool } };
 }
 
 export function healthRoute(sources: HealthSources): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== "GET" || ctx.path !== "/health") return next();
-    const { healthy, body } = await check(sources);
-    ctx.status = healthy ? 200 : 503;
+    if (ctx.method !== "GET") return next();
+    if (ctx.path === "/health/live") {
+      ctx.body = { status: "live", uptime_s: Math.round(process.uptime()) };
+      return;
+    }
+    if (ctx.path !== "/health" && ctx.path !== "/health/ready") return next();
+    const { ready, body } = await readiness(sources);
+    ctx.status = ready ? 200 : 503;
     ctx.body = body;
   };
 }

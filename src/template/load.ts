@@ -64,7 +64,7 @@ export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promis
 
 /** Loads the template into the database at `ownerUrl` with the configured owner and URL endpoint. */
 export async function ensureMasterTemplate(ownerUrl: string, onProgress?: LoadOptions["onProgress"]) {
-  const db = createKysely(ownerUrl, 1);
+  const db = createKysely(ownerUrl, { part: "migrate", max: 1 });
   try {
     return await loadTemplate(db, { ownerEmail: config.masterOwnerEmail, urlEndpoint: imageKitConfig().urlEndpoint, onProgress });
   } finally {

@@ -14,6 +14,9 @@ import type { NotificationHub } from "../notifications/hub.ts";
 /** How many upcoming due times are held in memory at once. */
 const BATCH = 1_000;
 const REREAD_MS = 30_000;
+// setTimeout fires at once for a delay past 2^31-1 ms (24.8 days), and would ring in a loop for a
+// timer further ahead; the periodic re-read comes long before, so no sleep needs to be longer.
+const LONGEST_SLEEP_MS = REREAD_MS;
 
 export interface TimerAlarm {
   stop(): Promise<void>;
@@ -75,7 +78,7 @@ export async function startTimerAlarm(options: {
     clearTimeout(sleeping);
     if (stopped) return;
     const next = deadlines[0];
-    sleeping = next === undefined ? setTimeout(reread, REREAD_MS) : setTimeout(ring, Math.max(0, next - Date.now()));
+    sleeping = next === undefined ? setTimeout(reread, REREAD_MS) : setTimeout(ring, Math.min(LONGEST_SLEEP_MS, Math.max(0, next - Date.now())));
   }
 
   function ring(): void {

@@ -85,7 +85,7 @@ async function timeRowByRow(db: Kysely<DB>, templateId: string, campaignId: stri
 }
 
 const prepared = await prepareDatabase("campaign_engine_bench", "bench");
-const db = createKysely(prepared.url, 1);
+const db = createKysely(prepared.url, { max: 1 });
 try {
   const template = await db.selectFrom("app_public.campaigns").select(["id", "user_id"]).where("is_master_template", "=", true).executeTakeFirstOrThrow();
   const asOwner = { query: async <Row>(text: string, values: unknown[] = []) => (await db.executeQuery<Row>(CompiledQuery.raw(text, values))).rows };

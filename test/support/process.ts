@@ -21,9 +21,10 @@ export function startWorkerProcess(env: Record<string, string | undefined>): Sta
   return startEntry("worker-main.ts", env);
 }
 
-function startEntry(entry: string, env: Record<string, string | undefined>): Started {
+/** Any entry point under src/ (e.g. `cli.ts` with `["migrate"]`), with its arguments. */
+export function startEntry(entry: string, env: Record<string, string | undefined>, args: string[] = []): Started {
   let output = "";
-  const child = spawn(process.execPath, [path.join(projectRoot, "src", entry)], {
+  const child = spawn(process.execPath, [path.join(projectRoot, "src", entry), ...args], {
     cwd: projectRoot,
     env: { ...process.env, PORT: "0", DATABASE_URL: undefined, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -36,7 +37,9 @@ function startEntry(entry: string, env: Record<string, string | undefined>): Sta
     exit,
     output: () => output,
     url: async () => {
-      const found = await waitFor(async () => /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1], Boolean, 60_000);
+      const found = await waitFor(async () => /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1], Boolean, 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}; the process printed:\n${output}`);
+      });
       return found!;
     },
   };
