@@ -860,8 +860,10 @@ try {
   );
   await reviveWorkerIfDead();
   // Not a disruption of the streams: they are the server's, and the server's worker goes on.
+  let killedAt: Date | undefined;
   if (signal(worker, "SIGKILL")) {
     await worker.exited;
+    [{ at: killedAt }] = (await cluster.query<{ at: Date }>("select now() as at")) as [{ at: Date }];
     log(`   killed ${worker.name} (pid ${worker.pid}) with ${beforeKill!.completed} timers completed, ${beforeKill!.running} running`);
   } else {
     log(`!! ${worker.name} was not running when it was to be killed`);
@@ -884,6 +886,24 @@ try {
   }
   const allTimersAt = seconds(now() - windowStart - TIMER_WINDOW_S * 1000);
   log(`   timers: ${JSON.stringify(timerState)} (${timerState.completed >= TIMERS ? `all done ${allTimersAt} s after the last was due` : "gave up waiting"})`);
+  if (killedAt) {
+    // The killed worker's jobs are owed an unlock within a minute: a job locked by a pool that has
+    // not beaten since the kill (live pools beat every few seconds) is still waiting on the dead one.
+    const waitingOnTheDead = async () =>
+      (await cluster!.query<{ n: number }>(
+        `select count(*)::int as n from graphile_worker.jobs j join app_hidden.worker_heartbeats h on h.worker_id = j.locked_by
+          where h.beat_at < $1`,
+        [killedAt],
+      ))[0]!.n;
+    const deadline = Date.now() + 90_000;
+    let left = await waitingOnTheDead();
+    while (left > 0 && Date.now() < deadline) {
+      await sleep(500);
+      left = await waitingOnTheDead();
+    }
+    const [{ after }] = (await cluster.query<{ after: number }>("select extract(epoch from now() - $1::timestamptz)::float8 as after", [killedAt])) as [{ after: number }];
+    log(`   jobs of the killed worker: ${left === 0 ? `none locked ${Math.round(after)} s after the kill` : `${left} still locked ${Math.round(after)} s after the kill`}`);
+  }
 
   phase = "after the faults";
   await load.stop();
