@@ -14,6 +14,7 @@ import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { maskError } from "./mask-error.ts";
 import { makeImagesPlugin } from "./images.ts";
+import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -23,6 +24,8 @@ export interface PresetOptions {
   db: Kysely<DB>;
   /** Verifies the credentials of a request (HTTP header or websocket connection params). */
   authenticate(authorization: string | undefined): Promise<Claims | null>;
+  /** What an operation may ask for (src/graphql/limits.ts). */
+  limits: OperationLimits;
 }
 
 /** The settings every statement of a GraphQL request runs with. */
@@ -47,7 +50,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits)],
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
       // Room for a base64-encoded image in replaceImage.

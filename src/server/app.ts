@@ -8,6 +8,7 @@ import { grafserv } from "postgraphile/grafserv/koa/v3";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
+import { limitsConfig } from "../config.ts";
 import { makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
@@ -65,6 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pgSubscriber: options.hub,
     db: options.db,
     authenticate: options.authenticate,
+    limits: limitsConfig(),
   });
   const pgl = postgraphile(preset);
   // Built now, not by the first request: a schema build that fails (the database restarting just
