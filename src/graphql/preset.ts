@@ -26,6 +26,13 @@ export interface PresetOptions {
   authenticate(authorization: string | undefined): Promise<Claims | null>;
   /** What an operation may ask for (src/graphql/limits.ts). */
   limits: OperationLimits;
+  /** The largest request body, in bytes. */
+  maxRequestLength: number;
+  /**
+   * The subscriber one websocket subscription listens with (src/server/websockets.ts), so that a
+   * re-check of its rights can end it alone; pgSubscriber when there is none.
+   */
+  subscriberFor?(socket: unknown, claims: Claims | null): GrafastSubscriber<Record<string, string>> | undefined;
 }
 
 /** The settings every statement of a GraphQL request runs with. */
@@ -53,8 +60,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
     plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits)],
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
-      // Room for a base64-encoded image in replaceImage.
-      maxRequestLength: 15_000_000,
+      maxRequestLength: options.maxRequestLength,
       maskError },
     grafast: {
       async context(requestContext) {
@@ -63,7 +69,9 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
           (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
-        return { pgSettings: pgSettingsFor(claims) };
+        const pgSubscriber = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket, claims) : undefined;
+        // Grafast only asks for a subscriber; the type of the context names PostGraphile's own.
+        return { pgSettings: pgSettingsFor(claims), ...(pgSubscriber ? { pgSubscriber: pgSubscriber as never } : {}) };
       },
     },
   };
