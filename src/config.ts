@@ -46,6 +46,8 @@ export const config = {
  */
 export function limitsConfig() {
   return {
+    /** An anonymous GraphQL request with a larger body is refused before it is read (images need a user). */
+    maxAnonymousRequestBytes: integer("GRAPHQL_MAX_ANONYMOUS_REQUEST_BYTES", 1_000_000),
     /** A GraphQL document longer than this (in characters) is refused before it is parsed. */
     maxDocumentCharacters: integer("GRAPHQL_MAX_DOCUMENT_CHARACTERS", 100_000),
     /** Parsing stops, and the operation is refused, past this many tokens. */
@@ -54,6 +56,11 @@ export function limitsConfig() {
     maxDepth: integer("GRAPHQL_MAX_DEPTH", 10),
     /** Aliases in one operation (fragments counted where they are spread). */
     maxAliases: integer("GRAPHQL_MAX_ALIASES", 20),
+    /**
+     * How often one field with a sub-selection may be selected under the same name in one selection
+     * set (fragments included): GraphQL's own validation compares every such pair, recursively.
+     */
+    maxRepeatedFields: integer("GRAPHQL_MAX_REPEATED_FIELDS", 5),
     /** Directives in one operation. */
     maxDirectives: integer("GRAPHQL_MAX_DIRECTIVES", 20),
     /** graphql-armor's cost: 1 per scalar, 2 per object, ×1.5 per level of nesting, × `first`/`last`. */

@@ -94,6 +94,38 @@ describe("operation limits", () => {
     expect(shallow.data.allCampaigns.nodes).toBeInstanceOf(Array);
   });
 
+  test("aliases of __typename count too", async () => {
+    const aliases = Array.from({ length: defaults.maxAliases + 1 }, (_, i) => `t${i}: __typename`).join(" ");
+    await expectRefused(`mutation { ${create(800)} ${aliases} }`, LIMIT_CODES.tooManyAliases);
+  });
+
+  test("a field with a selection repeated under one name more than the limit is refused with REPEATED_FIELD_LIMIT, fragments included", async () => {
+    const repeated = (times: number) => "userByUserId { email } ".repeat(times);
+    const error = await expectRefused(
+      `mutation { createCampaign(input: {name: "Limited repeats"}) { result { ${repeated(defaults.maxRepeatedFields + 1)} } } }`,
+      LIMIT_CODES.tooManyRepeats,
+    );
+    expect(error.message).toMatch(`"userByUserId" is selected ${defaults.maxRepeatedFields + 1} times`);
+    const fragments = Array.from({ length: defaults.maxRepeatedFields + 1 }, (_, i) => `fragment F${i} on Campaign { userByUserId { email } }`);
+    await expectRefused(
+      `mutation { createCampaign(input: {name: "Limited repeats"}) { result { ${fragments.map((_, i) => `...F${i}`).join(" ")} } } } ${fragments.join(" ")}`,
+      LIMIT_CODES.tooManyRepeats,
+    );
+    // At the limit it is an ordinary query (GraphQL merges the repeats); leaves may repeat freely.
+    const allowed = await graphql(server.url, `{ allCampaigns(first: 1) { nodes { ${repeated(defaults.maxRepeatedFields)} ${"rowId ".repeat(50)} } } }`, { token });
+    expect(allowed.errors).toBeUndefined();
+  });
+
+  test("an anonymous request with a body over the limit is refused with REQUEST_TOO_LARGE before it is read; a user's is not", async () => {
+    const variables = { padding: "x".repeat(defaults.maxAnonymousRequestBytes) };
+    const anonymous = await graphql(server.url, "{ __typename }", { variables });
+    expect(anonymous.status).toBe(413);
+    expect(anonymous.errors).toEqual([expect.objectContaining({ extensions: { code: LIMIT_CODES.requestTooLarge, limit: defaults.maxAnonymousRequestBytes } })]);
+    const signedIn = await graphql(server.url, "{ __typename }", { variables, token });
+    expect(signedIn.errors).toBeUndefined();
+    expect(signedIn.data).toEqual({ __typename: "Query" });
+  });
+
   test("too many directives are refused with DIRECTIVE_LIMIT", async () => {
     const fields = "rowId @include(if: true) ".repeat(defaults.maxDirectives + 1);
     await expectRefused(`mutation { createCampaign(input: {name: "Limited directives"}) { result { ${fields} } } }`, LIMIT_CODES.tooManyDirectives);

@@ -9,6 +9,7 @@ import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
 import { limitsConfig } from "../config.ts";
+import { LIMIT_CODES } from "../graphql/limits.ts";
 import { makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
@@ -63,6 +64,23 @@ function authenticateGraphQL(authenticate: Authenticate): Koa.Middleware {
   };
 }
 
+/**
+ * Only a signed-in user has a use for a large body (an image for replaceImage): an anonymous
+ * request announcing more than `maxBytes` is refused before its body is read.
+ */
+function capAnonymousBodies(maxBytes: number): Koa.Middleware {
+  return async (ctx, next) => {
+    const length = Number(ctx.get("content-length"));
+    if (!ctx.path.startsWith(GRAPHQL_PATH) || ctx.state.claims || !(length > maxBytes)) return next();
+    ctx.status = 413;
+    ctx.set("connection", "close");
+    ctx.body = { errors: [{
+      message: `Request refused: its body of ${length} bytes is more than the ${maxBytes} an anonymous request may send`,
+      extensions: { code: LIMIT_CODES.requestTooLarge, limit: maxBytes },
+    }] };
+  };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const limits = limitsConfig();
   let websockets: Websockets | undefined;
@@ -102,6 +120,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app.use(router.allowedMethods());
   }
   app.use(authenticateGraphQL(options.authenticate));
+  app.use(capAnonymousBodies(limits.maxAnonymousRequestBytes));
 
   const server = http.createServer();
   let draining = false;
