@@ -183,11 +183,19 @@ describe("a GraphQL subscription", () => {
   test("ends when its token expires: the socket closes with 4401 and says so", async () => {
     const member = await newUser({ member: true });
     let closed: { code: number; reason: string } | undefined;
-    const ofMarketer = follow(wsClient(await shortToken(member), (event) => (closed ??= event)), MARKETER_EVENTS, { id: marketer });
+    const token = await shortToken(member);
+    const ofMarketer = follow(wsClient(token, (event) => (closed ??= event)), MARKETER_EVENTS, { id: marketer });
     await subscribed(ofMarketer);
     await failed(ofMarketer);
     expect(closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/^your token expired at .*: sign in again$/) });
     expect(ofMarketer.events.map((e) => e.event)).toEqual(["subscribed"]);
+
+    // Connecting again with it is refused at connection_init, with the reason.
+    let refused: { code: number; reason: string } | undefined;
+    const again = follow(wsClient(token, (event) => (refused ??= event)), MARKETER_EVENTS, { id: marketer });
+    await failed(again);
+    expect(refused).toMatchObject({ code: 4401, reason: expect.stringMatching(/^token expired at /) });
+    expect(again.events).toEqual([]);
   });
 });
 
