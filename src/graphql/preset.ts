@@ -30,9 +30,10 @@ export interface PresetOptions {
   maxRequestLength: number;
   /**
    * The subscriber one websocket subscription listens with (src/server/websockets.ts), so that a
-   * re-check of its rights can end it alone; pgSubscriber when there is none.
+   * re-check of its rights can end it alone; pgSubscriber when there is none. Asked before the
+   * subscription's token is checked, then given its claims.
    */
-  subscriberFor?(socket: unknown, claims: Claims | null): GrafastSubscriber<Record<string, string>> | undefined;
+  subscriberFor?(socket: unknown): ((claims: Claims | null) => GrafastSubscriber<Record<string, string>>) | undefined;
 }
 
 /** The settings every statement of a GraphQL request runs with. */
@@ -66,10 +67,12 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
         // in the connection params of graphql-ws.
+        // Before the token is checked: a change of rights from then on is not missed.
+        const subscriberOf = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket) : undefined;
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
           (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
-        const pgSubscriber = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket, claims) : undefined;
+        const pgSubscriber = subscriberOf?.(claims);
         // Grafast only asks for a subscriber; the type of the context names PostGraphile's own.
         return { pgSettings: pgSettingsFor(claims), ...(pgSubscriber ? { pgSubscriber: pgSubscriber as never } : {}) };
       },

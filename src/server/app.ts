@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticate: options.authenticate,
     limits,
     maxRequestLength: MAX_REQUEST_BYTES,
-    subscriberFor: (socket, claims) => websockets?.subscriberFor(socket, claims),
+    subscriberFor: (socket) => websockets?.subscriberFor(socket),
   });
   const pgl = postgraphile(preset);
   // Built now, not by the first request: a schema build that fails (the database restarting just
@@ -115,6 +115,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await rights.start();
   const streams = { hub: options.hub, caps, rights, closing: closing.signal };
   const pageOptions = { db: options.db, authenticate: options.authenticate, streams };
+  // Before any check of the request's rights: an event stream it opens re-checks if they changed since.
+  app.use((ctx, next) => {
+    ctx.state.rightsVersion = rights.version;
+    return next();
+  });
   for (const router of [adminRouter(pageOptions), campaignsRouter(pageOptions)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -85,6 +85,8 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   unwatch = streams.rights.watch({
     claims,
     credentials: credentialsOf(ctx) ?? "",
+    // Read when the request came in, before its credentials and rights were checked (src/server/app.ts).
+    checkedAt: ctx.state.rightsVersion,
     async recheck(current) {
       for (const channel of channels) {
         if (!(await streams.rights.mayListen(current, channel))) return end(revoked(channel));

@@ -41,10 +41,16 @@ export interface WatchedStream {
   recheck(current: Claims): Promise<void>;
   /** Ends the whole stream (its token expired or no longer authenticates). */
   end(reason: StreamEnd): void;
+  /**
+   * `version` as it was before the stream's right was first checked: a notification that arrived
+   * since (before the stream was watched) makes it re-check at once.
+   */
+  checkedAt?: number;
 }
 
 export class StreamRights {
   private readonly byUser = new Map<string, Set<WatchedStream>>();
+  private notifications = 0;
   private readonly pool: pg.Pool;
   private stopListening: (() => Promise<void>) | undefined;
 
@@ -89,6 +95,19 @@ export class StreamRights {
     }
   }
 
+  /**
+   * How many notifications arrived so far. Read it before checking a stream's right, and pass it
+   * to watch() as `checkedAt`: a change between the check and the watch is not missed.
+   */
+  get version(): number {
+    return this.notifications;
+  }
+
+  /** Re-checks `stream` now, as a notification naming its user would. */
+  recheckNow(stream: WatchedStream): Promise<void> {
+    return this.recheck(stream);
+  }
+
   /** Follows `stream`'s rights until the returned function is called. */
   watch(stream: WatchedStream): () => void {
     const userId = stream.claims.sub;
@@ -106,6 +125,7 @@ export class StreamRights {
       }), Math.max(0, left));
     };
     arm();
+    if (stream.checkedAt !== undefined && stream.checkedAt !== this.notifications) void this.recheck(stream);
     return () => {
       clearTimeout(timer);
       streams.delete(stream);
@@ -114,6 +134,7 @@ export class StreamRights {
   }
 
   private onNotification(payload: string) {
+    this.notifications += 1;
     let userIds: string[];
     if (payload === RESYNC_PAYLOAD) {
       userIds = [...this.byUser.keys()];

@@ -22,7 +22,7 @@ import { type Claims, TokenError } from "../auth/jwt.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import type { NotificationHub, Payload } from "../notifications/hub.ts";
 import type { Holder, StreamCaps } from "./stream-caps.ts";
-import { revoked, type StreamEnd, type StreamRights } from "./stream-rights.ts";
+import { revoked, type StreamEnd, type StreamRights, type WatchedStream } from "./stream-rights.ts";
 
 const KEEPALIVE_MS = 12_000;
 /** How long closing sockets get to answer the close frame before they are cut. */
@@ -47,8 +47,11 @@ export interface WebsocketOptions {
 export interface Websockets {
   /** Closes every socket with 1001 and refuses new ones; settles when all are gone. */
   close(): Promise<void>;
-  /** The subscriber one subscription of a socket listens with, so that it can be ended alone. */
-  subscriberFor(socket: unknown, claims: Claims | null): GrafastSubscriber<Record<string, Payload>> | undefined;
+  /**
+   * The subscriber one subscription of a socket listens with, so that it can be ended alone: asked
+   * before the subscription's right is checked, then given its claims.
+   */
+  subscriberFor(socket: unknown): ((claims: Claims | null) => GrafastSubscriber<Record<string, Payload>>) | undefined;
 }
 
 /** One subscription's stream of NOTIFY payloads, which a re-check can end with an error. */
@@ -61,6 +64,8 @@ interface FollowedTopic {
 interface Connection {
   /** Frees this socket's place under its cap (the address's, then the user's); called when the socket closes. */
   release: () => void;
+  /** Its user's rights, followed once connection_init named them. */
+  watched?: WatchedStream;
   unwatch: () => void;
   topics: Set<FollowedTopic>;
 }
@@ -91,6 +96,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
       const connection = connections.get(ws);
       if (!connection) return false;
       const credentials = authorizationOf(ctx.connectionParams);
+      const checkedAt = options.rights.version;
       let claims: Claims | null;
       try {
         claims = await options.authenticate(credentials);
@@ -112,9 +118,10 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
       }
       connection.release();
       connection.release = release;
-      connection.unwatch = options.rights.watch({
+      connection.watched = {
         claims,
         credentials: credentials!,
+        checkedAt,
         async recheck(current) {
           for (const followed of connection.topics) {
             if (followed.openedAsAdmin && !current.is_admin) {
@@ -127,7 +134,8 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
         end(reason) {
           ws.close(UNAUTHORIZED, closeReason(reason.message));
         },
-      });
+      };
+      connection.unwatch = options.rights.watch(connection.watched);
       return true;
     },
   });
@@ -192,10 +200,11 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
   keepalive.unref();
 
   return {
-    subscriberFor(socket, claims) {
+    subscriberFor(socket) {
       const connection = connections.get(socket as WebSocket);
       if (!connection) return undefined;
-      return {
+      const checkedAt = options.rights.version;
+      return (claims) => ({
         async subscribe(topic) {
           const inner = await options.hub.subscribe(topic);
           const stop = Promise.withResolvers<never>();
@@ -211,6 +220,8 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
             },
           };
           connection.topics.add(followed);
+          // Rights changed while this subscription was being checked: check again, now that it is followed.
+          if (connection.watched && checkedAt !== options.rights.version) void options.rights.recheckNow(connection.watched);
           const iterator: AsyncIterableIterator<Payload> = {
             [Symbol.asyncIterator]: () => iterator,
             next: () => Promise.race([inner.next(), stop.promise]),
@@ -225,7 +236,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
           };
           return iterator;
         },
-      };
+      });
     },
     async close() {
       closing = true;
