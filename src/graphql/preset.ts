@@ -14,6 +14,7 @@ import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { maskError } from "./mask-error.ts";
 import { makeImagesPlugin } from "./images.ts";
+import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -23,6 +24,16 @@ export interface PresetOptions {
   db: Kysely<DB>;
   /** Verifies the credentials of a request (HTTP header or websocket connection params). */
   authenticate(authorization: string | undefined): Promise<Claims | null>;
+  /** What an operation may ask for (src/graphql/limits.ts). */
+  limits: OperationLimits;
+  /** The largest request body, in bytes. */
+  maxRequestLength: number;
+  /**
+   * The subscriber one websocket subscription listens with (src/server/websockets.ts), so that a
+   * re-check of its rights can end it alone; pgSubscriber when there is none. Asked before the
+   * subscription's token is checked, then given its claims.
+   */
+  subscriberFor?(socket: unknown): ((claims: Claims | null) => GrafastSubscriber<Record<string, string>>) | undefined;
 }
 
 /** The settings every statement of a GraphQL request runs with. */
@@ -47,20 +58,23 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits)],
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
-      // Room for a base64-encoded image in replaceImage.
-      maxRequestLength: 15_000_000,
+      maxRequestLength: options.maxRequestLength,
       maskError },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
         // in the connection params of graphql-ws.
+        // Before the token is checked: a change of rights from then on is not missed.
+        const subscriberOf = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket) : undefined;
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
           (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
-        return { pgSettings: pgSettingsFor(claims) };
+        const pgSubscriber = subscriberOf?.(claims);
+        // Grafast only asks for a subscriber; the type of the context names PostGraphile's own.
+        return { pgSettings: pgSettingsFor(claims), ...(pgSubscriber ? { pgSubscriber: pgSubscriber as never } : {}) };
       },
     },
   };
