@@ -39,7 +39,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await hub.connect();
     const metrics = createMetrics();
     await started.add(await observePools(metrics.registry, { db, hub }));
-    const runner = await startWorker(options.ownerUrl);
+    const runner = await startWorker(options.ownerUrl, { hub });
     await started.add(() => runner.stop());
     metrics.observeWorker(runner);
     let workerRunning = true;

@@ -63,6 +63,40 @@ export const config = {
 } as const;
 
 /**
+ * Limits on what one client may ask of the server (src/graphql/limits.ts, src/server/stream-caps.ts),
+ * read when called so that a benchmark or test can set its own before the server starts.
+ */
+export function limitsConfig() {
+  return {
+    /** An anonymous GraphQL request with a larger body is refused before it is read (images need a user). */
+    maxAnonymousRequestBytes: integer("GRAPHQL_MAX_ANONYMOUS_REQUEST_BYTES", 1_000_000),
+    /** A GraphQL document longer than this (in characters) is refused before it is parsed. */
+    maxDocumentCharacters: integer("GRAPHQL_MAX_DOCUMENT_CHARACTERS", 100_000),
+    /** Parsing stops, and the operation is refused, past this many tokens. */
+    maxTokens: integer("GRAPHQL_MAX_TOKENS", 1000),
+    /** How deeply fields may nest (introspection's __schema is not counted). */
+    maxDepth: integer("GRAPHQL_MAX_DEPTH", 10),
+    /** Aliases in one operation (fragments counted where they are spread). */
+    maxAliases: integer("GRAPHQL_MAX_ALIASES", 20),
+    /**
+     * How often one field with a sub-selection may be selected under the same name in one selection
+     * set (fragments included): GraphQL's own validation compares every such pair, recursively.
+     */
+    maxRepeatedFields: integer("GRAPHQL_MAX_REPEATED_FIELDS", 5),
+    /** Directives in one operation. */
+    maxDirectives: integer("GRAPHQL_MAX_DIRECTIVES", 20),
+    /** graphql-armor's cost: 1 per scalar, 2 per object, ×1.5 per level of nesting, × `first`/`last`. */
+    maxCost: integer("GRAPHQL_MAX_COST", 50_000),
+    /** Open websockets and event streams one signed-in user may hold at once. */
+    streamsPerUser: integer("STREAMS_PER_USER", 20),
+    /** Open websockets one address may hold before they say who they are (or while anonymous). */
+    streamsPerAnonymousAddress: integer("STREAMS_PER_ANONYMOUS_ADDRESS", 10),
+  };
+}
+
+export type Limits = ReturnType<typeof limitsConfig>;
+
+/**
  * ImageKit settings, read when called (a test points them at its fake server). Without a private
  * key the app runs on: images are served from their stored URL, and nothing is uploaded.
  */

@@ -34,14 +34,20 @@ export class Teardown {
   }
 }
 
+// One request often arrives twice at once: Ctrl-C signals the terminal's whole process group (and
+// systemd's default stop every process of the service), and npm passes what it got on to its
+// script as well. A repeat of the same signal within this window is that echo; a later one insists.
+const ECHO_WINDOW_MS = 1000;
+
 function onShutdownSignal(teardown: Teardown): void {
-  let signalled = false;
+  let signalled: { signal: NodeJS.Signals; at: number } | undefined;
   const handle = (signal: NodeJS.Signals) => {
     if (signalled) {
+      if (signal === signalled.signal && performance.now() - signalled.at < ECHO_WINDOW_MS) return;
       console.error(`${signal} again: exiting without waiting`);
       process.exit(1);
     }
-    signalled = true;
+    signalled = { signal, at: performance.now() };
     console.log(`${signal}: shutting down (finishing requests and jobs)...`);
     const timer = setTimeout(() => {
       console.error(`shutdown took longer than ${config.shutdownTimeoutSeconds}s: exiting`);

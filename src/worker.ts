@@ -28,7 +28,8 @@ function withDeadClientCheck(connectionString: string): string {
   return url.toString();
 }
 
-export async function startWorker(connectionString: string): Promise<RunningWorker> {
+/** `hub`: the process's notification hub when it has one already (npm start), so that it holds one LISTEN connection. */
+export async function startWorker(connectionString: string, { hub: sharedHub }: { hub?: NotificationHub } = {}): Promise<RunningWorker> {
   const started = new Teardown();
   try {
     const events: WorkerEvents = new EventEmitter();
@@ -48,9 +49,13 @@ export async function startWorker(connectionString: string): Promise<RunningWork
 
     const db = createKysely(connectionString, { part: "alarm", max: 1 });
     await started.add(() => db.destroy());
-    const hub = new NotificationHub(connectionString);
-    await started.add(() => hub.close());
-    await hub.connect();
+    let hub = sharedHub;
+    if (!hub) {
+      const ownHub = new NotificationHub(connectionString);
+      await started.add(() => ownHub.close());
+      await ownHub.connect();
+      hub = ownHub;
+    }
     const alarm = await startTimerAlarm({ db, hub, wake: (count) => workerPool?.nudge(count) });
     await started.add(() => alarm.stop());
 

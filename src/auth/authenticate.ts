@@ -18,6 +18,6 @@ export function makeAuthenticate(db: Kysely<DB>, secret: string): Authenticate {
     const user = await db.selectFrom("app_public.users").select(["id", "is_admin"]).where("id", "=", claims.sub).executeTakeFirst();
     if (!user) throw new TokenError("token names an unknown user: it may have been deleted");
     // Admin rights are the database's to grant and withdraw, effective at once, not when a token expires.
-    return { sub: user.id, is_admin: user.is_admin };
+    return { sub: user.id, is_admin: user.is_admin, exp: claims.exp };
   };
 }

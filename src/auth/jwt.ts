@@ -6,6 +6,8 @@ export interface Claims {
   sub: string;
   /** Whether the user is an admin (authentication re-reads it from the database). */
   is_admin: boolean;
+  /** When the token expires, in seconds since the epoch: long-lived streams end then. */
+  exp?: number;
 }
 
 /** A token the API refuses, with the reason a client can act on; answered with HTTP 401. */
@@ -26,7 +28,7 @@ export async function verifyToken(token: string, secret: string): Promise<Claims
   try {
     const { payload } = await jwtVerify(token, key(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
     if (typeof payload.sub !== "string") throw new TokenError("token has no subject (sub) naming a user");
-    return { sub: payload.sub, is_admin: payload.is_admin === true };
+    return { sub: payload.sub, is_admin: payload.is_admin === true, exp: payload.exp };
   } catch (error) {
     if (error instanceof TokenError) throw error;
     if (error instanceof errors.JWTExpired) {

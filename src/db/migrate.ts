@@ -25,6 +25,12 @@ const migrationsFolder = path.join(projectRoot, "migrations");
 const sqlFolder = path.join(projectRoot, "sql");
 // Any constant works; it only has to be the same for every process migrating this database.
 const SQL_FOLDER_LOCK = 7_262_006;
+// Every command migrates before it starts, so instances started together migrate one database at
+// once. graphile-migrate refuses ("Failed to get exclusive lock") instead of waiting when another
+// migrate holds its lock, so a whole migrate runs under this lock, waited for: the next instance
+// then finds the database current. Not SQL_FOLDER_LOCK: the migrate takes that one on another
+// connection while it holds this one.
+const MIGRATE_LOCK = 7_262_005;
 
 // graphile-migrate's own logging is noisy for a start-up path; keep warnings and errors.
 const quietLogger = new Logger(() => (level, message) => {
@@ -114,11 +120,22 @@ export async function migrate(
   { signal, sqlFolder = "always" }: { signal?: AbortSignal; sqlFolder?: SqlFolderMode } = {},
 ): Promise<void> {
   await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
-    await runGraphileMigrate(ownerUrl);
-    await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
-    await applySqlFolder(ownerUrl, sqlFolder);
-    await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
-    await applyEnvironmentSettings(ownerUrl);
+    // The lock is this session's: ending the client releases it, whatever happened in between.
+    await withClient(ownerUrl, "migrate", async (lock) => {
+      // A shutdown while waiting for another instance's migrate ends the wait.
+      const stop = () => void lock.end().catch(() => {});
+      signal?.addEventListener("abort", stop, { once: true });
+      try {
+        await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+        await runGraphileMigrate(ownerUrl);
+        await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
+        await applySqlFolder(ownerUrl, sqlFolder);
+        await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+        await applyEnvironmentSettings(ownerUrl);
+      } finally {
+        signal?.removeEventListener("abort", stop);
+      }
+    });
   }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isLockConflict });
 }
 

@@ -17,6 +17,7 @@ import { makeIntrospectionPlugin } from "./introspection.ts";
 import { scrubInternalNames } from "./scrub-error.ts";
 import type { Exposure } from "../server/exposure.ts";
 import { makeImagesPlugin } from "./images.ts";
+import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -27,6 +28,16 @@ export interface PresetOptions {
   /** Verifies the credentials of a request (HTTP header or websocket connection params). */
   authenticate(authorization: string | undefined): Promise<Claims | null>;
   exposure: Exposure;
+  /** What an operation may ask for (src/graphql/limits.ts). */
+  limits: OperationLimits;
+  /** The largest request body, in bytes. */
+  maxRequestLength: number;
+  /**
+   * The subscriber one websocket subscription listens with (src/server/websockets.ts), so that a
+   * re-check of its rights can end it alone; pgSubscriber when there is none. Asked before the
+   * subscription's token is checked, then given its claims.
+   */
+  subscriberFor?(socket: unknown): ((claims: Claims | null) => GrafastSubscriber<Record<string, string>>) | undefined;
 }
 
 export const GRAPHQL_PATH = "/graphql";
@@ -55,23 +66,26 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeIntrospectionPlugin(options.exposure.introspection)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), makeIntrospectionPlugin(options.exposure.introspection)],
     pgServices: [pgService],
     grafserv: { graphqlPath: GRAPHQL_PATH, graphiqlPath: GRAPHIQL_PATH, graphiqlStaticPath: GRAPHIQL_STATIC_PATH, eventStreamPath: "/graphql/stream", websockets: true,
       // Both: grafserv serves GraphiQL on GET /graphql (to a browser) even with graphiql off.
       graphiql: !options.exposure.production, graphiqlOnGraphQLGET: !options.exposure.production,
-      // Room for a base64-encoded image in replaceImage.
-      maxRequestLength: 15_000_000,
+      maxRequestLength: options.maxRequestLength,
       // Production scrubs internal names as a separate step, after maskError chose what to show.
       maskError: options.exposure.production ? (error) => scrubInternalNames(maskError(error)) : maskError },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
         // in the connection params of graphql-ws.
+        // Before the token is checked: a change of rights from then on is not missed.
+        const subscriberOf = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket) : undefined;
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
           (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
-        return { pgSettings: pgSettingsFor(claims), claims };
+        const pgSubscriber = subscriberOf?.(claims);
+        // Grafast only asks for a subscriber; the type of the context names PostGraphile's own.
+        return { pgSettings: pgSettingsFor(claims), claims, ...(pgSubscriber ? { pgSubscriber: pgSubscriber as never } : {}) };
       },
     },
   };

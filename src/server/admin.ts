@@ -14,16 +14,13 @@ import Router from "@koa/router";
 import { type Kysely, sql } from "kysely";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { DB } from "../db/kysely.ts";
-import type { NotificationHub } from "../notifications/hub.ts";
 import { type Asset, pageSession, type PageRule, serveAssets, servePage } from "./pages.ts";
-import { streamChannels } from "./sse.ts";
+import { type EventStreams, streamChannels } from "./sse.ts";
 
 export interface AdminOptions {
   db: Kysely<DB>;
-  hub: NotificationHub;
   authenticate: Authenticate;
-  /** Aborted when the server shuts down: ends the event streams. */
-  closing: AbortSignal;
+  streams: EventStreams;
 }
 
 /** The channels whose events change what the dashboard shows. */
@@ -53,7 +50,7 @@ export function adminRouter(options: AdminOptions): Router {
     ctx.body = row!.dashboard;
   });
 
-  router.get("/events", adminOnly, (ctx) => streamChannels(ctx, options.hub, LIVE_CHANNELS, options.closing));
+  router.get("/events", adminOnly, (ctx) => streamChannels(ctx, options.streams, ctx.state.claims, LIVE_CHANNELS));
 
   return router;
 }

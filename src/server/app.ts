@@ -9,6 +9,8 @@ import { grafserv } from "postgraphile/grafserv/koa/v3";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
+import { limitsConfig } from "../config.ts";
+import { LIMIT_CODES } from "../graphql/limits.ts";
 import { GRAPHIQL_PATH, GRAPHIQL_STATIC_PATH, GRAPHQL_PATH, makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
@@ -17,12 +19,16 @@ import { healthRoute, type HealthSources } from "./health.ts";
 import { DEVELOPMENT, type Exposure, hasBearer } from "./exposure.ts";
 import { type Metrics, metricsRoute } from "./metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { StreamCaps } from "./stream-caps.ts";
+import { StreamRights } from "./stream-rights.ts";
 import { databaseUnavailable } from "./unavailable.ts";
-import { serveWebsockets } from "./websockets.ts";
+import { serveWebsockets, type Websockets } from "./websockets.ts";
 
 // While draining, idle keep-alive sockets are closed this often (a response in flight when the
 // drain began leaves its socket idle afterwards).
 const DRAIN_SWEEP_MS = 100;
+// Room for a base64-encoded image in replaceImage; websocket messages get the same.
+const MAX_REQUEST_BYTES = 15_000_000;
 
 export interface ServerOptions extends HealthSources {
   host: string;
@@ -84,8 +90,27 @@ async function startMetricsServer(options: ServerOptions, exposure: Exposure & {
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
+/**
+ * Only a signed-in user has a use for a large body (an image for replaceImage): an anonymous
+ * request announcing more than `maxBytes` is refused before its body is read.
+ */
+function capAnonymousBodies(maxBytes: number): Koa.Middleware {
+  return async (ctx, next) => {
+    const length = Number(ctx.get("content-length"));
+    if (!ctx.path.startsWith(GRAPHQL_PATH) || ctx.state.claims || !(length > maxBytes)) return next();
+    ctx.status = 413;
+    ctx.set("connection", "close");
+    ctx.body = { errors: [{
+      message: `Request refused: its body of ${length} bytes is more than the ${maxBytes} an anonymous request may send`,
+      extensions: { code: LIMIT_CODES.requestTooLarge, limit: maxBytes },
+    }] };
+  };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const exposure = options.exposure ?? DEVELOPMENT;
+  const limits = limitsConfig();
+  let websockets: Websockets | undefined;
   const { preset, releasePools } = makePreset({
     authenticatorUrl: options.authenticatorUrl,
     ownerUrl: options.ownerUrl,
@@ -93,6 +118,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     db: options.db,
     authenticate: options.authenticate,
     exposure,
+    limits,
+    maxRequestLength: MAX_REQUEST_BYTES,
+    subscriberFor: (socket) => websockets?.subscriberFor(socket),
   });
   const pgl = postgraphile(preset);
   // Built now, not by the first request: a schema build that fails (the database restarting just
@@ -110,12 +138,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app.use(metricsRoute(options.metrics, { token: exposure.metricsToken, openWithoutToken: !exposure.production }));
   }
   const closing = new AbortController();
-  const pageOptions = { db: options.db, hub: options.hub, authenticate: options.authenticate, closing: closing.signal };
+  const caps = new StreamCaps(limits);
+  const rights = new StreamRights({ hub: options.hub, authenticate: options.authenticate, authenticatorUrl: options.authenticatorUrl });
+  await rights.start();
+  const streams = { hub: options.hub, caps, rights, closing: closing.signal };
+  const pageOptions = { db: options.db, authenticate: options.authenticate, streams };
+  // Before any check of the request's rights: an event stream it opens re-checks if they changed since.
+  app.use((ctx, next) => {
+    ctx.state.rightsVersion = rights.version;
+    return next();
+  });
   for (const router of [adminRouter(pageOptions), campaignsRouter(pageOptions)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
   app.use(authenticateGraphQL(options.authenticate));
+  app.use(capAnonymousBodies(limits.maxAnonymousRequestBytes));
 
   const server = http.createServer();
   let draining = false;
@@ -125,7 +163,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Koa composes its middleware at callback(): PostGraphile must be added before. Websockets are
   // ours (src/server/websockets.ts), not grafserv's.
   await serv.addTo(app, server, false);
-  const websockets = serveWebsockets(server, serv, GRAPHQL_PATH);
+  websockets = serveWebsockets(server, serv, GRAPHQL_PATH, {
+    hub: options.hub, authenticate: options.authenticate, caps, rights, maxPayload: MAX_REQUEST_BYTES,
+  });
   server.on("request", app.callback());
 
   const url = await listen(server, options.host, options.port);
@@ -135,6 +175,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await websockets.close();
+    await rights.close();
     await pgl.release();
     await releasePools();
     throw error;
@@ -150,10 +191,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
       server.closeIdleConnections();
-      await websockets.close();
+      await websockets!.close();
       await closed;
       await metricsClosed;
       clearInterval(sweep);
+      await rights.close();
       await pgl.release();
       await releasePools();
     },

@@ -10,22 +10,14 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Router from "@koa/router";
-import { type Kysely, sql } from "kysely";
 import type { Authenticate } from "../auth/authenticate.ts";
-import type { Claims } from "../auth/jwt.ts";
-import type { DB } from "../db/kysely.ts";
-import { pgSettingsFor } from "../graphql/preset.ts";
-import type { NotificationHub } from "../notifications/hub.ts";
 import { isUuid } from "../uuid.ts";
 import { type Asset, pageSession, type PageRule, serveAssets, servePage } from "./pages.ts";
-import { streamChannels } from "./sse.ts";
+import { type EventStreams, streamChannels } from "./sse.ts";
 
 export interface CampaignsPageOptions {
-  db: Kysely<DB>;
-  hub: NotificationHub;
   authenticate: Authenticate;
-  /** Aborted when the server shuts down: ends the event streams. */
-  closing: AbortSignal;
+  streams: EventStreams;
 }
 
 const RULE: PageRule = { title: "campaigns", adminsOnly: false };
@@ -35,17 +27,6 @@ const ASSETS: Record<string, Asset> = {
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
   "live.js": { file: path.join(pages, "..", "live.js"), type: "text/javascript" },
 };
-
-/** The database's own rule (the one row-level security applies), asked with the caller's claims. */
-async function maySeeMarketer(db: Kysely<DB>, claims: Claims, marketerId: string): Promise<boolean> {
-  const settings = pgSettingsFor(claims);
-  return db.transaction().execute(async (trx) => {
-    await sql`select set_config('jwt.claims.user_id', ${settings["jwt.claims.user_id"]}, true),
-                     set_config('jwt.claims.is_admin', ${settings["jwt.claims.is_admin"]}, true)`.execute(trx);
-    const { rows: [row] } = await sql<{ allowed: boolean }>`select app_private.current_user_may_see_marketer(${marketerId}::uuid) as allowed`.execute(trx);
-    return row!.allowed;
-  });
-}
 
 export function campaignsRouter(options: CampaignsPageOptions): Router {
   const router = new Router({ prefix: "/campaigns" });
@@ -60,12 +41,14 @@ export function campaignsRouter(options: CampaignsPageOptions): Router {
       ctx.body = { error: "marketerId must be the uuid of a marketer" };
       return;
     }
-    if (!(await maySeeMarketer(options.db, ctx.state.claims, marketerId))) {
+    // The same question the stream asks again whenever the user's rights change.
+    const channel = `marketer:${marketerId}:campaigns`;
+    if (!(await options.streams.rights.mayListen(ctx.state.claims, channel))) {
       ctx.status = 403;
       ctx.body = { error: "you are not a member of that marketer" };
       return;
     }
-    await streamChannels(ctx, options.hub, [`marketer:${marketerId}:campaigns`], options.closing);
+    await streamChannels(ctx, options.streams, ctx.state.claims, [channel]);
   });
 
   return router;

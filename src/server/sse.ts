@@ -6,15 +6,41 @@
 // after that, so nothing committed in between is missed. After the hub reconnects, each channel
 // sends a `{"event":"resync"}` payload, and a browser that reconnects (EventSource does so by
 // itself) gets a new `ready`: both are the page's cue to read the snapshot again.
+//
+// Each user holds at most STREAMS_PER_USER streams (429 past it). A stream whose user may no longer
+// listen to its channels (left the marketer, lost admin) or whose token expired ends with an `end`
+// event, `{"code":"RIGHTS_REVOKED"|"TOKEN_EXPIRED","message":…}`, and is closed: EventSource
+// reconnects and is then refused (401 or 403), so the page can say why.
 import type { Context } from "koa";
+import { credentialsOf } from "../auth/credentials.ts";
+import type { Claims } from "../auth/jwt.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
+import type { StreamCaps } from "./stream-caps.ts";
+import { revoked, type StreamEnd, type StreamRights } from "./stream-rights.ts";
 
 // Proxies and load balancers close connections that stay silent; a comment line keeps it open.
 const KEEP_ALIVE_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1_000_000;
 
-/** `closing` ends the stream (server shutdown); so does the client going away. */
-export async function streamChannels(ctx: Context, hub: NotificationHub, channels: string[], closing: AbortSignal): Promise<void> {
+export interface EventStreams {
+  hub: NotificationHub;
+  caps: StreamCaps;
+  rights: StreamRights;
+  /** Aborted when the server shuts down: ends the streams. */
+  closing: AbortSignal;
+}
+
+/** Streams `channels` to a client signed in with `claims`, whose right to them was checked. */
+export async function streamChannels(ctx: Context, streams: EventStreams, claims: Claims, channels: string[]): Promise<void> {
+  const { hub, closing } = streams;
+  const release = streams.caps.take({ userId: claims.sub });
+  if (!release) {
+    const refusal = streams.caps.refusal({ userId: claims.sub });
+    ctx.status = 429;
+    ctx.set("retry-after", "5");
+    ctx.body = { error: refusal.message, code: refusal.code };
+    return;
+  }
   // Written to the response directly: Koa would report the stream's end by a leaving client as an error.
   ctx.respond = false;
   const response = ctx.res;
@@ -41,14 +67,33 @@ export async function streamChannels(ctx: Context, hub: NotificationHub, channel
   };
 
   const keepAlive = setInterval(() => send("", ""), KEEP_ALIVE_MS);
+  let unwatch = () => {};
   const close = () => {
     if (closed) return;
     closed = true;
     clearInterval(keepAlive);
     closing.removeEventListener("abort", close);
+    unwatch();
+    release();
     response.end();
     for (const stop of stops.splice(0)) void stop();
   };
+  const end = (reason: StreamEnd) => {
+    send("end", JSON.stringify(reason));
+    close();
+  };
+  unwatch = streams.rights.watch({
+    claims,
+    credentials: credentialsOf(ctx) ?? "",
+    // Read when the request came in, before its credentials and rights were checked (src/server/app.ts).
+    checkedAt: ctx.state.rightsVersion,
+    async recheck(current) {
+      for (const channel of channels) {
+        if (!(await streams.rights.mayListen(current, channel))) return end(revoked(channel));
+      }
+    },
+    end,
+  });
   ctx.req.once("close", close);
   response.once("close", close);
   closing.addEventListener("abort", close, { once: true });

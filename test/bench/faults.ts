@@ -24,8 +24,8 @@
 //                              connection refused after SIGTERM is the server no longer accepting,
 //                              as asked: printed, not counted.
 //   failed_without_retryable_code
-//                              failed ones whose GraphQL errors carry no extensions.code
-//                              DATABASE_UNAVAILABLE (socket errors included).
+//                              failed ones whose GraphQL errors carry neither extensions.code
+//                              DATABASE_UNAVAILABLE nor extensions.retryable (socket errors included).
 //   recovery_s                 per fault, from PostgreSQL accepting connections again (a probe
 //                              connecting every PROBE_EVERY_MS; after (b): the termination's end)
 //                              to the first successful createCampaign sent after it; the worst.
@@ -213,6 +213,7 @@ interface Attempt {
   serverAlive: boolean;
   /** (d): the answer asked the client to close the connection. */
   connectionClose?: boolean;
+  retryable?: boolean;
 }
 
 const attempts: Attempt[] = [];
@@ -238,13 +239,14 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
     attempt.status = answer.status;
     attempt.connectionClose = answer.headers.connection === "close";
     if (answer.headers["retry-after"]) attempt.retryAfter = String(answer.headers["retry-after"]);
-    let parsed: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } = {};
+    let parsed: { data?: any; errors?: { message: string; extensions?: { code?: string; retryable?: boolean } }[] } = {};
     try {
       parsed = JSON.parse(answer.body);
     } catch {
       attempt.error = `HTTP ${answer.status}, not JSON: ${answer.body.slice(0, 80)}`;
     }
     attempt.codes = (parsed.errors ?? []).map((error) => error.extensions?.code ?? "(no code)");
+    attempt.retryable = (parsed.errors ?? []).some((error) => error.extensions?.retryable === true);
     const id = parsed.data?.createCampaign?.result?.rowId;
     if (!parsed.errors?.length && typeof id === "string") {
       attempt.ok = true;
@@ -262,7 +264,8 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
   return attempt;
 }
 
-const retryable = (attempt: Attempt) => attempt.codes.includes(DATABASE_UNAVAILABLE);
+/** Told to retry: DATABASE_UNAVAILABLE, or another error marked retryable (a transaction that lost a race). */
+const retryable = (attempt: Attempt) => attempt.codes.includes(DATABASE_UNAVAILABLE) || attempt.retryable === true;
 
 // ---------------------------------------------------------------------------------------------
 // The load: USERS users at RATE per second in total.
@@ -857,8 +860,10 @@ try {
   );
   await reviveWorkerIfDead();
   // Not a disruption of the streams: they are the server's, and the server's worker goes on.
+  let killedAt: Date | undefined;
   if (signal(worker, "SIGKILL")) {
     await worker.exited;
+    [{ at: killedAt }] = (await cluster.query<{ at: Date }>("select now() as at")) as [{ at: Date }];
     log(`   killed ${worker.name} (pid ${worker.pid}) with ${beforeKill!.completed} timers completed, ${beforeKill!.running} running`);
   } else {
     log(`!! ${worker.name} was not running when it was to be killed`);
@@ -881,6 +886,24 @@ try {
   }
   const allTimersAt = seconds(now() - windowStart - TIMER_WINDOW_S * 1000);
   log(`   timers: ${JSON.stringify(timerState)} (${timerState.completed >= TIMERS ? `all done ${allTimersAt} s after the last was due` : "gave up waiting"})`);
+  if (killedAt) {
+    // The killed worker's jobs are owed an unlock within a minute: a job locked by a pool that has
+    // not beaten since the kill (live pools beat every few seconds) is still waiting on the dead one.
+    const waitingOnTheDead = async () =>
+      (await cluster!.query<{ n: number }>(
+        `select count(*)::int as n from graphile_worker.jobs j join app_hidden.worker_heartbeats h on h.worker_id = j.locked_by
+          where h.beat_at < $1`,
+        [killedAt],
+      ))[0]!.n;
+    const deadline = Date.now() + 90_000;
+    let left = await waitingOnTheDead();
+    while (left > 0 && Date.now() < deadline) {
+      await sleep(500);
+      left = await waitingOnTheDead();
+    }
+    const [{ after }] = (await cluster.query<{ after: number }>("select extract(epoch from now() - $1::timestamptz)::float8 as after", [killedAt])) as [{ after: number }];
+    log(`   jobs of the killed worker: ${left === 0 ? `none locked ${Math.round(after)} s after the kill` : `${left} still locked ${Math.round(after)} s after the kill`}`);
+  }
 
   phase = "after the faults";
   await load.stop();

@@ -21,6 +21,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS || 50);
 const CAMPAIGNS = 100;
 const STATS_RUNS = 100;
 const JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256";
+// Every subscriber is the same member: the per-user cap on open streams must let them all in.
+process.env.STREAMS_PER_USER ??= String(SUBSCRIBERS);
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);

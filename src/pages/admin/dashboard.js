@@ -181,6 +181,11 @@ function listen() {
   });
   for (const channel of ["pool", "timers"]) events.addEventListener(channel, () => refresh().catch(() => {}));
   events.addEventListener("error", () => setLive("connecting", "reconnecting…"));
+  // The server ended the stream for good (admin rights withdrawn, token expired): say why, stop.
+  events.addEventListener("end", (message) => {
+    events.close();
+    setLive("error", JSON.parse(message.data).message);
+  });
 }
 
 // ---- quick actions --------------------------------------------------------------------------

@@ -128,6 +128,13 @@ function listen() {
     $("#live").dataset.state = "connecting";
     $("#live").textContent = "reconnecting…";
   });
+  // The server ended the stream for good (rights withdrawn, token expired): say why, stop.
+  events.addEventListener("end", (message) => {
+    events.close();
+    $("#live").dataset.state = "ended";
+    $("#live").textContent = "ended";
+    flash(JSON.parse(message.data).message, "error");
+  });
 }
 
 async function start() {

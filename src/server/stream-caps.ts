@@ -1,0 +1,46 @@
+// How many long-lived connections one client may hold: websockets and event streams together,
+// counted per signed-in user, and per address for websockets that have not said who they are (or
+// never will). A client at its cap is refused (HTTP 429, or websocket close 1013 "try again
+// later") until one of its streams closes.
+import type { Limits } from "../config.ts";
+import { LIMIT_CODES } from "../graphql/limits.ts";
+
+export type Holder = { userId: string } | { address: string };
+
+export class StreamCaps {
+  private readonly open = new Map<string, number>();
+  private readonly limits: Pick<Limits, "streamsPerUser" | "streamsPerAnonymousAddress">;
+
+  constructor(limits: Pick<Limits, "streamsPerUser" | "streamsPerAnonymousAddress">) {
+    this.limits = limits;
+  }
+
+  /** A place for one more stream of `holder`, released by the function returned; null at the cap. */
+  take(holder: Holder): (() => void) | null {
+    const key = "userId" in holder ? `user:${holder.userId}` : `address:${holder.address}`;
+    const count = this.open.get(key) ?? 0;
+    if (count >= this.capOf(holder)) return null;
+    this.open.set(key, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(key) ?? 1) - 1;
+      if (left > 0) this.open.set(key, left);
+      else this.open.delete(key);
+    };
+  }
+
+  /** What a refused client is told. */
+  refusal(holder: Holder): { code: typeof LIMIT_CODES.tooManyStreams; message: string } {
+    const who = "userId" in holder ? "this user" : "this address (anonymous websockets)";
+    return {
+      code: LIMIT_CODES.tooManyStreams,
+      message: `too many open websockets and event streams for ${who}: at most ${this.capOf(holder)} at once; close one and retry`,
+    };
+  }
+
+  private capOf(holder: Holder): number {
+    return "userId" in holder ? this.limits.streamsPerUser : this.limits.streamsPerAnonymousAddress;
+  }
+}
