@@ -8,18 +8,18 @@
 alter table app_public.participants enable row level security;
 drop policy if exists select_self_or_admin on app_public.participants;
 create policy select_self_or_admin on app_public.participants for select
-  using (user_id = app_public.current_user_id() or app_public.current_user_is_admin());
+  using (user_id = app_public.current_user_id() or app_private.current_user_may_administer());
 drop policy if exists write_admin on app_public.participants;
 create policy write_admin on app_public.participants for all
-  using (app_public.current_user_is_admin()) with check (app_public.current_user_is_admin());
+  using (app_private.current_user_may_administer()) with check (app_private.current_user_may_administer());
 grant select, delete on app_public.participants to campaign_engine_visitor;
 grant insert (user_id, name, tags), update (user_id, name, tags) on app_public.participants to campaign_engine_visitor;
 
 alter table app_public.targets enable row level security;
 drop policy if exists all_member_or_admin on app_public.targets;
 create policy all_member_or_admin on app_public.targets for all
-  using (marketer_id in (select app_private.current_user_marketer_ids()) or app_public.current_user_is_admin())
-  with check (marketer_id in (select app_private.current_user_marketer_ids()) or app_public.current_user_is_admin());
+  using (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer())
+  with check (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer());
 grant select, delete on app_public.targets to campaign_engine_visitor;
 grant insert (marketer_id, name), update (name) on app_public.targets to campaign_engine_visitor;
 
