@@ -2,7 +2,7 @@
 --   * participants: admins, and each person their own (through participants.user_id); admins add them;
 --   * targets and bands: the marketer's members (and admins), who also create and change them;
 --   * populations and offers: written by tasks only; seen by whoever may see the target / campaign,
---     and an offer also by the participant it is for;
+--     and an offer also by the participant it is for (without its cost);
 --   * bids: whoever may launch the campaign.
 
 alter table app_public.participants enable row level security;
@@ -53,7 +53,18 @@ drop policy if exists select_if_campaign_visible_or_own on app_public.offers;
 create policy select_if_campaign_visible_or_own on app_public.offers for select
   using (campaign_id in (select id from app_public.campaigns)
          or participant_id in (select id from app_public.participants where user_id = app_public.current_user_id()));
-grant select on app_public.offers to campaign_engine_visitor;
+-- What an offer costs the marketer is not for the participant it is offered to, and a column grant
+-- cannot depend on the row: no visitor reads cost_amount (marketers see their costs in the bids
+-- and in campaign_stats). Every other column is readable.
+revoke select on app_public.offers from campaign_engine_visitor;
+do $$
+begin
+  execute format('grant select (%s) on app_public.offers to campaign_engine_visitor',
+    (select string_agg(quote_ident(column_name), ', ' order by ordinal_position)
+       from information_schema.columns
+      where table_schema = 'app_public' and table_name = 'offers' and column_name <> 'cost_amount'));
+end
+$$;
 
 alter table app_public.campaign_offer_stats enable row level security;
 drop policy if exists select_if_campaign_visible on app_public.campaign_offer_stats;
