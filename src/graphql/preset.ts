@@ -15,6 +15,7 @@ import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { maskError } from "./mask-error.ts";
 import { makeImagesPlugin } from "./images.ts";
 import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
+import { RefusedChangesPlugin } from "./refused-changes.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -58,7 +59,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), RefusedChangesPlugin],
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
       maxRequestLength: options.maxRequestLength,
