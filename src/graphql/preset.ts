@@ -14,6 +14,7 @@ import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { maskError } from "./mask-error.ts";
 import { makeImagesPlugin } from "./images.ts";
+import { InputValuesPlugin } from "./input-values.ts";
 import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
 import { RefusedChangesPlugin } from "./refused-changes.ts";
 
@@ -59,7 +60,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), RefusedChangesPlugin],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), RefusedChangesPlugin, InputValuesPlugin],
     pgServices: [pgService],
     grafserv: { graphqlPath: "/graphql", graphiqlPath: "/graphiql", eventStreamPath: "/graphql/stream", websockets: true, graphiql: true,
       maxRequestLength: options.maxRequestLength,
