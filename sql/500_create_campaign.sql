@@ -189,7 +189,8 @@ declare
   v_ms numeric;
 begin
   if v_creator is null then
-    raise exception 'sign in to create a campaign' using errcode = 'CE201';
+    raise exception 'sign in to create a campaign' using errcode = 'CE201',
+      hint = 'Through the API, send a bearer token; in psql, set jwt.claims.user_id to the user it is for.';
   end if;
   description := coalesce(description, '');
   perform app_private.assert_valid_campaign_input(name, description, marketer_id);
