@@ -67,5 +67,5 @@ revoke execute on function app_private.resolve_alert(text) from public;
 
 alter table app_public.alerts enable row level security;
 drop policy if exists select_admin on app_public.alerts;
-create policy select_admin on app_public.alerts for select using (app_public.current_user_is_admin());
+create policy select_admin on app_public.alerts for select using (app_private.current_user_may_administer());
 grant select on app_public.alerts to campaign_engine_visitor;

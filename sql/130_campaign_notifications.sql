@@ -21,9 +21,11 @@ comment on function app_private.notify_campaign_event(uuid, uuid, text, bigint) 
   E'NOTIFY {"event", "campaign_id", "count"} on campaign:<id> and, when it has one, marketer:<id>:campaigns.';
 
 -- Statement-level, so a statement touching many rows sends one notification per campaign (and
--- Postgres folds repeats within a transaction).
+-- Postgres folds repeats within a transaction). security definer: it fires for visitors who rename
+-- their campaign, and they may not reach app_private (plpgsql resolves the call in the caller's
+-- rights, the first time each connection runs it).
 create or replace function app_private.tg_campaigns__notify_updated() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin

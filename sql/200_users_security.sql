@@ -3,7 +3,7 @@ alter table app_public.users enable row level security;
 
 drop policy if exists select_self_or_admin on app_public.users;
 create policy select_self_or_admin on app_public.users for select
-  using (id = app_public.current_user_id() or app_public.current_user_is_admin());
+  using (id = app_public.current_user_id() or app_private.current_user_may_administer());
 
 drop policy if exists update_self on app_public.users;
 create policy update_self on app_public.users for update

@@ -4,7 +4,7 @@
 create or replace function app_private.current_user_may_see_marketer(marketer_id uuid) returns boolean
   language sql stable security definer
   set search_path = pg_catalog, public, pg_temp
-  as $$ select marketer_id in (select app_private.current_user_marketer_ids()) or app_public.current_user_is_admin() $$;
+  as $$ select marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer() $$;
 comment on function app_private.current_user_may_see_marketer(uuid) is
   E'True for the marketer''s members and admins: who sees the marketer, its campaigns manager and its events.';
 

@@ -8,18 +8,18 @@ create policy select_owner_member_or_admin on app_public.campaigns for select
   using (
     (not is_pool and (user_id = app_public.current_user_id()
                       or marketer_id in (select app_private.current_user_marketer_ids())))
-    or app_public.current_user_is_admin()
+    or app_private.current_user_may_administer()
   );
 
 drop policy if exists insert_own on app_public.campaigns;
 
 drop policy if exists update_owner_or_admin on app_public.campaigns;
 create policy update_owner_or_admin on app_public.campaigns for update
-  using ((not is_pool and user_id = app_public.current_user_id()) or app_public.current_user_is_admin());
+  using ((not is_pool and user_id = app_public.current_user_id()) or app_private.current_user_may_administer());
 
 drop policy if exists delete_owner_or_admin on app_public.campaigns;
 create policy delete_owner_or_admin on app_public.campaigns for delete
-  using ((not is_pool and user_id = app_public.current_user_id()) or app_public.current_user_is_admin());
+  using ((not is_pool and user_id = app_public.current_user_id()) or app_private.current_user_may_administer());
 
 grant select, delete on app_public.campaigns to campaign_engine_visitor;
 revoke insert on app_public.campaigns from campaign_engine_visitor;

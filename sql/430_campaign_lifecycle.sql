@@ -56,6 +56,62 @@ create or replace function app_private.person_cause() returns jsonb
 comment on function app_private.person_cause() is
   E'Who changed a campaign through the API, for the state log.';
 
+-- The bounds of a schedule are run-time settings (app_private.settings, as written, e.g. "1 year"):
+-- a campaign runs from campaign_duration_min to campaign_duration_max, reward claims stay open
+-- from reward_claim_min to reward_claim_max, and a campaign starts at most campaign_start_max_ahead
+-- from now. (The table itself caps both durations at ten years.)
+create or replace function app_private.lifecycle_bound(setting_name text, default_value text) returns text
+  language sql stable
+  as $$ select app_private.setting(setting_name, to_jsonb(default_value)) #>> '{}' $$;
+comment on function app_private.lifecycle_bound(text, text) is
+  E'A bound of scheduling (an interval, as written in app_private.settings), or default_value.';
+
+-- Compared in seconds, as numbers: an hour count too large for an interval is refused, not an error.
+create or replace function app_private.assert_hours_within(parameter text, hours numeric, min_text text, max_text text) returns void
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_min numeric := extract(epoch from min_text::interval);
+  v_max numeric := extract(epoch from max_text::interval);
+begin
+  if hours is null or hours * 3600 < v_min or hours * 3600 > v_max then
+    raise exception '% must be between % and % (got % hours)', parameter, min_text, max_text, coalesce(hours::text, 'null')
+      using errcode = 'CE005',
+            hint = format('In hours: from %s to %s.', trim_scale(round(v_min / 3600, 4)), trim_scale(round(v_max / 3600, 4)));
+  end if;
+end;
+$$;
+comment on function app_private.assert_hours_within(text, numeric, text, text) is
+  E'Raises CE005, naming the parameter and its value, unless hours lies between the two intervals.';
+
+create or replace function app_private.assert_valid_schedule(start_time timestamptz, duration_hours numeric, reward_claim_hours numeric)
+  returns void
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_max_ahead text := app_private.lifecycle_bound('campaign_start_max_ahead', '5 years');
+begin
+  if start_time is null then
+    raise exception 'start_time is required' using errcode = 'CE005';
+  end if;
+  if start_time < now() - interval '1 minute' then
+    raise exception 'start_time % is more than a minute in the past', start_time
+      using errcode = 'CE010', hint = 'Schedule it for now or later.';
+  end if;
+  if start_time > now() + v_max_ahead::interval then
+    raise exception 'start_time must be at most % ahead (got %)', v_max_ahead, start_time using errcode = 'CE005';
+  end if;
+  perform app_private.assert_hours_within('duration_hours', duration_hours,
+    app_private.lifecycle_bound('campaign_duration_min', '1 minute'), app_private.lifecycle_bound('campaign_duration_max', '1 year'));
+  perform app_private.assert_hours_within('reward_claim_hours', reward_claim_hours,
+    app_private.lifecycle_bound('reward_claim_min', '1 minute'), app_private.lifecycle_bound('reward_claim_max', '1 year'));
+end;
+$$;
+comment on function app_private.assert_valid_schedule(timestamptz, numeric, numeric) is
+  E'Raises CE005 (naming the parameter and the value) for a schedule out of bounds, CE010 for a start in the past.';
+
 -- security definer (this and the functions below): status, times and timers are not the
 -- visitor's to write directly; these functions check ownership (assert_may_edit_campaign) first.
 create or replace function app_public.schedule_campaign(
@@ -73,17 +129,7 @@ declare
   v_campaign app_public.campaigns;
 begin
   perform app_private.assert_may_edit_campaign(campaign_id);
-  if start_time is null then
-    raise exception 'start_time is required' using errcode = 'CE005';
-  end if;
-  if duration_hours is null or duration_hours <= 0 then
-    raise exception 'duration_hours must be greater than 0 (got %)', coalesce(duration_hours::text, 'null')
-      using errcode = 'CE005';
-  end if;
-  if reward_claim_hours is null or reward_claim_hours <= 0 then
-    raise exception 'reward_claim_hours must be greater than 0 (got %)', coalesce(reward_claim_hours::text, 'null')
-      using errcode = 'CE005';
-  end if;
+  perform app_private.assert_valid_schedule(start_time, duration_hours, reward_claim_hours);
   select * into v_campaign from app_public.campaigns c where c.id = schedule_campaign.campaign_id for update;
   if v_campaign.status <> 'CREATED' then
     raise exception 'campaign % is %; only a CREATED campaign can be scheduled', v_campaign.id, v_campaign.status

@@ -49,11 +49,17 @@ create or replace trigger _210_target_of_marketer before insert or update of tar
   for each row when (NEW.target_id is not null)
   execute function app_private.tg_campaigns__target_of_marketer();
 
+-- "Not yours" comes first: whoever may not bid on the campaign (the rule for launching it) learns
+-- nothing about its target. security definer: the target's bands are then read whole, and the
+-- visitor may not call app_private itself.
 create or replace function app_private.tg_bids__band_of_campaign_target() returns trigger
-  language plpgsql volatile
+  language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
+  if not app_private.current_user_may_launch_campaign(NEW.campaign_id) then
+    raise exception 'campaign % does not exist or is not yours to change', NEW.campaign_id using errcode = 'CE003';
+  end if;
   if not exists (
     select 1 from app_public.campaigns c join app_public.target_bands b on b.target_id = c.target_id
      where c.id = NEW.campaign_id and b.id = NEW.band_id
@@ -65,7 +71,7 @@ begin
 end;
 $$;
 comment on function app_private.tg_bids__band_of_campaign_target() is
-  E'Trigger function: refuses a bid on a band that is not in the campaign''s target.';
+  E'Trigger function: refuses a bid on a campaign the user may not launch (CE003), then one on a band that is not in the campaign''s target (CE311).';
 create or replace trigger _200_band_of_campaign_target before insert or update of campaign_id, band_id on app_public.bids
   for each row execute function app_private.tg_bids__band_of_campaign_target();
 

@@ -153,8 +153,9 @@ begin
   end if;
   -- for share: the campaign cannot leave REWARD_CLAIM while the claim commits.
   select * into v_campaign from app_public.campaigns where id = v_offer.campaign_id for share;
+  -- The participant sees the offer, not the campaign: the message names neither its name nor its status.
   if v_campaign.status <> 'REWARD_CLAIM' then
-    raise exception 'rewards of campaign "%" can be claimed only while it is in REWARD_CLAIM (it is %)', v_campaign.name, v_campaign.status
+    raise exception 'offer % cannot be claimed now: rewards are claimed only while the campaign is in REWARD_CLAIM', offer_id
       using errcode = 'CE306';
   end if;
   if v_offer.status <> 'current' then

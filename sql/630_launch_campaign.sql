@@ -8,7 +8,7 @@ create or replace function app_private.current_user_may_launch_campaign(campaign
   language sql stable security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
-    select app_public.current_user_is_admin()
+    select app_private.current_user_may_administer()
         or exists (select 1 from app_public.campaigns c
                     where c.id = campaign_id and not c.is_pool
                       and (c.user_id = app_public.current_user_id() or app_private.current_user_may_see_marketer(c.marketer_id)))

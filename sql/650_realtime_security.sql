@@ -2,24 +2,24 @@
 --   * participants: admins, and each person their own (through participants.user_id); admins add them;
 --   * targets and bands: the marketer's members (and admins), who also create and change them;
 --   * populations and offers: written by tasks only; seen by whoever may see the target / campaign,
---     and an offer also by the participant it is for;
+--     and an offer also by the participant it is for (without its cost);
 --   * bids: whoever may launch the campaign.
 
 alter table app_public.participants enable row level security;
 drop policy if exists select_self_or_admin on app_public.participants;
 create policy select_self_or_admin on app_public.participants for select
-  using (user_id = app_public.current_user_id() or app_public.current_user_is_admin());
+  using (user_id = app_public.current_user_id() or app_private.current_user_may_administer());
 drop policy if exists write_admin on app_public.participants;
 create policy write_admin on app_public.participants for all
-  using (app_public.current_user_is_admin()) with check (app_public.current_user_is_admin());
+  using (app_private.current_user_may_administer()) with check (app_private.current_user_may_administer());
 grant select, delete on app_public.participants to campaign_engine_visitor;
 grant insert (user_id, name, tags), update (user_id, name, tags) on app_public.participants to campaign_engine_visitor;
 
 alter table app_public.targets enable row level security;
 drop policy if exists all_member_or_admin on app_public.targets;
 create policy all_member_or_admin on app_public.targets for all
-  using (marketer_id in (select app_private.current_user_marketer_ids()) or app_public.current_user_is_admin())
-  with check (marketer_id in (select app_private.current_user_marketer_ids()) or app_public.current_user_is_admin());
+  using (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer())
+  with check (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer());
 grant select, delete on app_public.targets to campaign_engine_visitor;
 grant insert (marketer_id, name), update (name) on app_public.targets to campaign_engine_visitor;
 
@@ -53,7 +53,18 @@ drop policy if exists select_if_campaign_visible_or_own on app_public.offers;
 create policy select_if_campaign_visible_or_own on app_public.offers for select
   using (campaign_id in (select id from app_public.campaigns)
          or participant_id in (select id from app_public.participants where user_id = app_public.current_user_id()));
-grant select on app_public.offers to campaign_engine_visitor;
+-- What an offer costs the marketer is not for the participant it is offered to, and a column grant
+-- cannot depend on the row: no visitor reads cost_amount (marketers see their costs in the bids
+-- and in campaign_stats). Every other column is readable.
+revoke select on app_public.offers from campaign_engine_visitor;
+do $$
+begin
+  execute format('grant select (%s) on app_public.offers to campaign_engine_visitor',
+    (select string_agg(quote_ident(column_name), ', ' order by ordinal_position)
+       from information_schema.columns
+      where table_schema = 'app_public' and table_name = 'offers' and column_name <> 'cost_amount'));
+end
+$$;
 
 alter table app_public.campaign_offer_stats enable row level security;
 drop policy if exists select_if_campaign_visible on app_public.campaign_offer_stats;

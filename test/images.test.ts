@@ -76,14 +76,20 @@ describe("replaceImage (copy-on-write)", () => {
   test("is refused, without uploading, to someone who may not change the record", async () => {
     const uploadsBefore = fake.calls.filter((call) => call.method === "POST").length;
     const response = await graphql(server.url, REPLACE, { token: bob, variables: { table: "schticks", id: schtickId } });
-    expect(response.errors?.[0]?.message).toMatch(/does not exist, or you may not change it/);
+    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/does not exist, or you may not change it/), extensions: { code: "CE020" } });
     expect(fake.calls.filter((call) => call.method === "POST").length).toBe(uploadsBefore);
     expect(await imageOf(schtickId)).toBe(sharedImageId);
   });
 
-  test("names the tables that have images when given another", async () => {
+  test("names the tables that have images when given another, with the SQL code (CE110)", async () => {
+    const uploadsBefore = fake.calls.filter((call) => call.method === "POST").length;
     const response = await graphql(server.url, REPLACE, { token: alice, variables: { table: "users", id: schtickId } });
-    expect(response.errors?.[0]?.message).toMatch(/"users" have no image; expected one of: factions, .*schticks/);
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/"users" have no image; expected one of: factions, .*schticks/),
+      extensions: { code: "CE110" },
+    });
+    expect(fake.calls.filter((call) => call.method === "POST").length).toBe(uploadsBefore);
+    expect(await imageOf(schtickId)).toBe(sharedImageId);
   });
 
   test("points only this record at a new file; the shared file and its row stay", async () => {

@@ -21,6 +21,8 @@ const PATH: Record<State, State[]> = {
 };
 
 let owner: TestUser, stranger: TestUser;
+// Schedules start at most five years ahead: dates of next year stay valid whenever the tests run.
+const NEXT_YEAR = new Date().getUTCFullYear() + 1;
 
 beforeAll(async () => {
   owner = await createUser(database, "owner@example.com");
@@ -144,14 +146,14 @@ describe("scheduling", () => {
     const id = await newCampaign();
     const [campaign] = await asUser<{ start_time: Date; end_time: Date; duration_hours: string }>(
       database, owner,
-      "select start_time, end_time, duration_hours from app_public.schedule_campaign($1, '2099-01-01T10:00:00Z', 2.5)",
+      `select start_time, end_time, duration_hours from app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 2.5)`,
       [id],
     );
     expect(campaign!.end_time.getTime() - campaign!.start_time.getTime()).toBe(2.5 * 3600_000);
     const timers = await timersOf(id);
     expect(timers.map((timer) => [timer.timer_type, timer.status, timer.scheduled_at.toISOString()])).toEqual([
-      ["START_CAMPAIGN", "PENDING", "2099-01-01T10:00:00.000Z"],
-      ["CLOSE_CAMPAIGN", "PENDING", "2099-01-01T12:30:00.000Z"],
+      ["START_CAMPAIGN", "PENDING", `${NEXT_YEAR}-01-01T10:00:00.000Z`],
+      ["CLOSE_CAMPAIGN", "PENDING", `${NEXT_YEAR}-01-01T12:30:00.000Z`],
     ]);
     expect((await jobsOf(timers.map((timer) => timer.id))).map((job) => [job.key, job.run_at.toISOString()])).toEqual(
       timers.map((timer) => [timer.id, timer.scheduled_at.toISOString()]),
@@ -160,21 +162,21 @@ describe("scheduling", () => {
 
   test("rescheduling moves the same timers and their jobs, never duplicating them", async () => {
     const id = await newCampaign();
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-01-01T10:00:00Z', 1)", [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 1)`, [id]);
     const first = await timersOf(id);
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-02-01T10:00:00Z', 1)", [id]);
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-03-01T10:00:00Z', 1)", [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-02-01T10:00:00Z', 1)`, [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-03-01T10:00:00Z', 1)`, [id]);
     const moved = await timersOf(id);
     expect(moved.map((timer) => timer.id)).toEqual(first.map((timer) => timer.id));
-    expect(moved.map((timer) => timer.scheduled_at.toISOString())).toEqual(["2099-03-01T10:00:00.000Z", "2099-03-01T11:00:00.000Z"]);
+    expect(moved.map((timer) => timer.scheduled_at.toISOString())).toEqual([`${NEXT_YEAR}-03-01T10:00:00.000Z`, `${NEXT_YEAR}-03-01T11:00:00.000Z`]);
     const jobs = await jobsOf(moved.map((timer) => timer.id));
-    expect(jobs.map((job) => job.run_at.toISOString())).toEqual(["2099-03-01T10:00:00.000Z", "2099-03-01T11:00:00.000Z"]);
+    expect(jobs.map((job) => job.run_at.toISOString())).toEqual([`${NEXT_YEAR}-03-01T10:00:00.000Z`, `${NEXT_YEAR}-03-01T11:00:00.000Z`]);
   });
 
   test("without auto_close there is no CLOSE timer, and rescheduling without it cancels the old one", async () => {
     const id = await newCampaign();
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-01-01T10:00:00Z', 1)", [id]);
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-01-01T10:00:00Z', 1, auto_close => false)", [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 1)`, [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 1, auto_close => false)`, [id]);
     const timers = await timersOf(id);
     expect(timers.map((timer) => [timer.timer_type, timer.status])).toEqual([
       ["START_CAMPAIGN", "PENDING"],
@@ -185,7 +187,7 @@ describe("scheduling", () => {
 
   test("expiring a campaign cancels its timers and removes their jobs", async () => {
     const id = await newCampaign();
-    await asUser(database, owner, "select app_public.schedule_campaign($1, '2099-01-01T10:00:00Z', 1)", [id]);
+    await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 1)`, [id]);
     await asUser(database, owner, "select app_public.expire_campaign($1)", [id]);
     const timers = await timersOf(id);
     expect(timers.map((timer) => timer.status)).toEqual(["CANCELLED", "CANCELLED"]);
@@ -211,14 +213,49 @@ describe("bad input", () => {
   const schedule = (id: string, args: string) => asUser(database, owner, `select app_public.schedule_campaign($1, ${args})`, [id]);
 
   test.each([
-    ["now() + interval '1 hour', 0", "duration_hours must be greater than 0 (got 0)"],
-    ["now() + interval '1 hour', -3", "duration_hours must be greater than 0 (got -3)"],
+    ["now() + interval '1 hour', 0", "duration_hours must be between 1 minute and 1 year (got 0 hours)"],
+    ["now() + interval '1 hour', -3", "duration_hours must be between 1 minute and 1 year (got -3 hours)"],
     ["null, 2", "start_time is required"],
-    ["now() + interval '1 hour', 2, reward_claim_hours => 0", "reward_claim_hours must be greater than 0 (got 0)"],
+    ["now() + interval '1 hour', 2, reward_claim_hours => 0", "reward_claim_hours must be between 1 minute and 1 year (got 0 hours)"],
+    // Out of range: too large to compute with, shorter than a minute, longer than a year, too far ahead.
+    ["now() + interval '1 hour', 1e12", "duration_hours must be between 1 minute and 1 year (got 1000000000000 hours)"],
+    ["now() + interval '1 hour', 0.0000001", "duration_hours must be between 1 minute and 1 year (got 0.0000001 hours)"],
+    ["now() + interval '1 hour', 8767", "duration_hours must be between 1 minute and 1 year (got 8767 hours)"],
+    ["now() + interval '1 hour', 2, reward_claim_hours => 1e12", "reward_claim_hours must be between 1 minute and 1 year (got 1000000000000 hours)"],
+    ["now() + interval '1 hour', 2, reward_claim_hours => 8767", "reward_claim_hours must be between 1 minute and 1 year (got 8767 hours)"],
+    ["'294276-01-01T00:00:00Z', 2", "start_time must be at most 5 years ahead (got 294276-01-01 00:00:00+00)"],
+    ["'infinity', 2", "start_time must be at most 5 years ahead (got infinity)"],
   ])("schedule_campaign(%s) is refused: %s", async (args, message) => {
     const id = await newCampaign();
     await expect(schedule(id, args)).rejects.toMatchObject({ code: "CE005", message });
     expect(await timersOf(id)).toEqual([]);
+    const [campaign] = await database.query("select start_time, duration_hours, reward_claim_hours from app_public.campaigns where id = $1", [id]);
+    expect(campaign).toEqual({ start_time: null, duration_hours: null, reward_claim_hours: "72" });
+  });
+
+  test("the bounds are run-time settings: a minute to a year by default, as app_private.settings says otherwise", async () => {
+    const id = await newCampaign();
+    await expect(schedule(id, "now() + interval '1 hour', 8766, reward_claim_hours => 0.0167")).resolves.toHaveLength(1);
+    await database.query(`select app_private.set_setting('campaign_duration_max', '"2 days"'), app_private.set_setting('campaign_start_max_ahead', '"1 day"')`);
+    try {
+      await expect(schedule(id, "now() + interval '1 hour', 49")).rejects.toMatchObject({
+        code: "CE005", message: "duration_hours must be between 1 minute and 2 days (got 49 hours)", hint: "In hours: from 0.0167 to 48.",
+      });
+      await expect(schedule(id, "now() + interval '25 hours', 2")).rejects.toMatchObject({ code: "CE005", message: expect.stringMatching(/^start_time must be at most 1 day ahead/) });
+      const [campaign] = await database.query("select duration_hours from app_public.campaigns where id = $1", [id]);
+      expect(campaign).toEqual({ duration_hours: "8766" });
+    } finally {
+      await database.query("delete from app_private.settings where name in ('campaign_duration_max', 'campaign_start_max_ahead')");
+    }
+  });
+
+  test("the table caps durations at ten years, so psql cannot wedge a campaign either", async () => {
+    const id = await newCampaign();
+    await expect(database.query("update app_public.campaigns set reward_claim_hours = 1e12 where id = $1", [id])).rejects.toMatchObject({
+      code: "23514", constraint: "campaigns_reward_claim_hours_at_most_ten_years",
+    });
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [id]);
+    expect(await statusOf(id)).toBe("RUNNING");
   });
 
   test("only a CREATED campaign can be scheduled (CE004)", async () => {
@@ -231,7 +268,9 @@ describe("bad input", () => {
 
   test("a start more than a minute in the past is refused (CE010), leaving no half-scheduled campaign", async () => {
     const id = await newCampaign();
-    await expect(schedule(id, "now() - interval '2 minutes', 2")).rejects.toMatchObject({ code: "CE010" });
+    await expect(schedule(id, "now() - interval '2 minutes', 2")).rejects.toMatchObject({
+      code: "CE010", message: expect.stringMatching(/^start_time .+ is more than a minute in the past$/),
+    });
     const [campaign] = await database.query("select start_time, duration_hours from app_public.campaigns where id = $1", [id]);
     expect(campaign).toEqual({ start_time: null, duration_hours: null });
   });

@@ -193,7 +193,8 @@ describe("handing over a pool campaign", () => {
 
 describe("bad input consumes nothing", () => {
   test.each([
-    ["an empty name", "  ", "", "CE202", "name must not be empty"],
+    ["an empty name", "  ", "", "CE202", "name must not be empty or blank"],
+    ["a name of Unicode blanks (no-break, em and ideographic spaces, a zero-width space)", "\u00a0\u2003\u3000\u200b", "", "CE202", "name must not be empty or blank"],
     ["a name over 200 characters", "x".repeat(201), "", "CE202", "name is 201 characters long; at most 200 are allowed"],
     ["a description over 10,000 characters", "Fine", "y".repeat(10_001), "CE202", "description is 10001 characters long; at most 10000 are allowed"],
   ])("%s is refused with a message naming it", async (_label, name, description, code, message) => {

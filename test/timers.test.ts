@@ -19,6 +19,8 @@ beforeAll(async () => {
   ]);
   // Retries 50 ms, 100 ms, 200 ms, ... apart instead of 2 s, 4 s, 8 s, ...
   await database.query(`select app_private.set_setting('timer_retry_base_seconds', '0.05')`);
+  // Campaigns and claim windows of seconds, so a whole lifecycle fits in a test.
+  await database.query(`select app_private.set_setting(name, '"1 second"') from unnest(array['campaign_duration_min', 'reward_claim_min']) as name`);
 });
 
 async function newCampaign(name: string): Promise<string> {

@@ -218,11 +218,11 @@ export interface AppPublicCampaigns {
    */
   created_at: Generated<Timestamp>;
   /**
-   * Free text shown with the campaign.
+   * Free text shown with the campaign, at most 10,000 characters.
    */
   description: Generated<string>;
   /**
-   * How long the campaign runs, in hours (fractions allowed); greater than 0.
+   * How long the campaign runs, in hours (fractions allowed): more than 0, at most ten years (scheduleCampaign allows up to campaign_duration_max, a year by default).
    */
   duration_hours: Numeric | null;
   /**
@@ -254,7 +254,7 @@ export interface AppPublicCampaigns {
    */
   metadata: Generated<Json>;
   /**
-   * Name of the campaign; not blank.
+   * Name of the campaign: not blank, at most 200 characters.
    */
   name: string;
   /**
@@ -266,7 +266,7 @@ export interface AppPublicCampaigns {
    */
   pool_type: AppPublicPoolType | null;
   /**
-   * How long a closed campaign stays open for reward claims before it expires, in hours.
+   * How long a closed campaign stays open for reward claims before it expires, in hours: more than 0, at most ten years (scheduleCampaign allows up to reward_claim_max, a year by default).
    */
   reward_claim_hours: Generated<Numeric>;
   /**

@@ -110,7 +110,7 @@ export function makeImagesPlugin(db: Kysely<DB>) {
                     });
                     return { imageId: replaced.imageId, imageUrl: imageUrl({ file_path: replaced.filePath, url: replaced.url }) };
                   } catch (error) {
-                    if (error instanceof ImageError) throw new SafeError(error.message);
+                    if (error instanceof ImageError) throw new SafeError(error.message, error.code ? { code: error.code } : undefined);
                     throw error;
                   }
                 },

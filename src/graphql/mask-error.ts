@@ -3,8 +3,10 @@
 // extensions.code and Postgres' hint when there is one. A database that is unavailable (restarting,
 // unreachable, a dropped connection) is DATABASE_UNAVAILABLE, retryable; so is a transaction that
 // lost a race (SQLSTATE class 40: a deadlock's victim, a serialization failure), with its own code,
-// rolled back whole. Anything else (a bug) is masked by grafserv's default, which logs it under an
-// id the client is shown.
+// rolled back whole. Refusals made in TypeScript are SafeErrors carrying their code (CE020/CE021 of
+// src/graphql/refused-changes.ts, replaceImage's) or errors without an original (CE005 of
+// src/graphql/input-values.ts): grafserv's default passes both as they are. Anything else (a bug)
+// is masked by that default, which logs it under an id the client is shown.
 import { defaultMaskError } from "postgraphile/grafserv";
 import { GraphQLError } from "postgraphile/graphql";
 import { isDatabaseUnavailable, unavailableError } from "../db/unavailable.ts";

@@ -17,7 +17,9 @@ import { makeIntrospectionPlugin } from "./introspection.ts";
 import { scrubInternalNames } from "./scrub-error.ts";
 import type { Exposure } from "../server/exposure.ts";
 import { makeImagesPlugin } from "./images.ts";
+import { InputValuesPlugin } from "./input-values.ts";
 import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
+import { RefusedChangesPlugin } from "./refused-changes.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -66,7 +68,8 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), makeIntrospectionPlugin(options.exposure.introspection)],
+    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), RefusedChangesPlugin, InputValuesPlugin,
+      makeIntrospectionPlugin(options.exposure.introspection)],
     pgServices: [pgService],
     grafserv: { graphqlPath: GRAPHQL_PATH, graphiqlPath: GRAPHIQL_PATH, graphiqlStaticPath: GRAPHIQL_STATIC_PATH, eventStreamPath: "/graphql/stream", websockets: true,
       // Both: grafserv serves GraphiQL on GET /graphql (to a browser) even with graphiql off.
