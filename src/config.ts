@@ -69,7 +69,7 @@ export const config = {
 export function limitsConfig() {
   return {
     /** An anonymous GraphQL request with a larger body is refused before it is read (images need a user). */
-    maxAnonymousRequestBytes: integer("GRAPHQL_MAX_ANONYMOUS_REQUEST_BYTES", 1_000_000),
+    maxAnonymousRequestBytes: integer("GRAPHQL_MAX_ANONYMOUS_REQUEST_BYTES", 100_000),
     /** A GraphQL document longer than this (in characters) is refused before it is parsed. */
     maxDocumentCharacters: integer("GRAPHQL_MAX_DOCUMENT_CHARACTERS", 100_000),
     /** Parsing stops, and the operation is refused, past this many tokens. */

@@ -13,7 +13,7 @@ import Router from "@koa/router";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { isUuid } from "../uuid.ts";
 import { type Asset, pageSession, type PageRule, serveAssets, servePage } from "./pages.ts";
-import { type EventStreams, streamChannels } from "./sse.ts";
+import { type EventStreams, refuseStream, streamChannels } from "./sse.ts";
 
 export interface CampaignsPageOptions {
   authenticate: Authenticate;
@@ -41,6 +41,7 @@ export function campaignsRouter(options: CampaignsPageOptions): Router {
       ctx.body = { error: "marketerId must be the uuid of a marketer" };
       return;
     }
+    if (options.streams.caps.full({ userId: ctx.state.claims.sub })) return refuseStream(ctx, options.streams, ctx.state.claims);
     // The same question the stream asks again whenever the user's rights change.
     const channel = `marketer:${marketerId}:campaigns`;
     if (!(await options.streams.rights.mayListen(ctx.state.claims, channel))) {

@@ -31,16 +31,18 @@ export interface EventStreams {
 }
 
 /** Streams `channels` to a client signed in with `claims`, whose right to them was checked. */
+/** HTTP 429 for a user at their cap of open streams. */
+export function refuseStream(ctx: Context, streams: EventStreams, claims: Claims): void {
+  const refusal = streams.caps.refusal({ userId: claims.sub });
+  ctx.status = 429;
+  ctx.set("retry-after", "5");
+  ctx.body = { error: refusal.message, code: refusal.code };
+}
+
 export async function streamChannels(ctx: Context, streams: EventStreams, claims: Claims, channels: string[]): Promise<void> {
   const { hub, closing } = streams;
   const release = streams.caps.take({ userId: claims.sub });
-  if (!release) {
-    const refusal = streams.caps.refusal({ userId: claims.sub });
-    ctx.status = 429;
-    ctx.set("retry-after", "5");
-    ctx.body = { error: refusal.message, code: refusal.code };
-    return;
-  }
+  if (!release) return refuseStream(ctx, streams, claims);
   // Written to the response directly: Koa would report the stream's end by a leaving client as an error.
   ctx.respond = false;
   const response = ctx.res;

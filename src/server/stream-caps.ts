@@ -7,6 +7,8 @@ import { LIMIT_CODES } from "../graphql/limits.ts";
 
 export type Holder = { userId: string } | { address: string };
 
+const keyOf = (holder: Holder) => ("userId" in holder ? `user:${holder.userId}` : `address:${holder.address}`);
+
 export class StreamCaps {
   private readonly open = new Map<string, number>();
   private readonly limits: Pick<Limits, "streamsPerUser" | "streamsPerAnonymousAddress">;
@@ -17,7 +19,7 @@ export class StreamCaps {
 
   /** A place for one more stream of `holder`, released by the function returned; null at the cap. */
   take(holder: Holder): (() => void) | null {
-    const key = "userId" in holder ? `user:${holder.userId}` : `address:${holder.address}`;
+    const key = keyOf(holder);
     const count = this.open.get(key) ?? 0;
     if (count >= this.capOf(holder)) return null;
     this.open.set(key, count + 1);
@@ -29,6 +31,11 @@ export class StreamCaps {
       if (left > 0) this.open.set(key, left);
       else this.open.delete(key);
     };
+  }
+
+  /** Whether `holder` is at its cap now: asked first, so that a refused stream costs no database work. */
+  full(holder: Holder): boolean {
+    return (this.open.get(keyOf(holder)) ?? 0) >= this.capOf(holder);
   }
 
   /** What a refused client is told. */
