@@ -23,13 +23,11 @@ import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
 const sqlFolder = path.join(projectRoot, "sql");
-// Any constant works; it only has to be the same for every process migrating this database.
-const SQL_FOLDER_LOCK = 7_262_006;
 // Every command migrates before it starts, so instances started together migrate one database at
 // once. graphile-migrate refuses ("Failed to get exclusive lock") instead of waiting when another
 // migrate holds its lock, so a whole migrate runs under this lock, waited for: the next instance
-// then finds the database current. Not SQL_FOLDER_LOCK: the migrate takes that one on another
-// connection while it holds this one.
+// then finds the database current (sql/ included). Any constant works; it only has to be the same
+// for every process migrating this database.
 const MIGRATE_LOCK = 7_262_005;
 
 // graphile-migrate's own logging is noisy for a start-up path; keep warnings and errors.
@@ -55,7 +53,6 @@ async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<vo
   await withClient(ownerUrl, "migrate", async (client) => {
     try {
       await client.query("begin");
-      await client.query("select pg_advisory_xact_lock($1)", [SQL_FOLDER_LOCK]);
       const { rows: [applied] } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
       if (mode === "when-changed" && applied?.hash === hash) return void (await client.query("commit"));
       await client.query(`set local lock_timeout = '${SQL_FOLDER_LOCK_TIMEOUT}'`);
