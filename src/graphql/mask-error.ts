@@ -14,7 +14,8 @@ import { isDatabaseUnavailable, unavailableError } from "../db/unavailable.ts";
 const ACTIONABLE = /^(CE\d{3}|22[0-9A-Z]{3}|23[0-9A-Z]{3}|42501)$/;
 const LOST_A_RACE = /^40[0-9A-Z]{3}$/;
 
-function withExtensions(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
+/** `error` with another message and extensions: where it happened (nodes, path) and its cause stay. */
+export function withExtensions(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,

@@ -3,7 +3,8 @@
 // app_private is no client's business. It runs after maskError (src/graphql/mask-error.ts), which
 // decides what reaches the client and with which code: this step changes wording only, never
 // extensions.code, so a client tells the same refusals apart in development and production.
-import { GraphQLError } from "postgraphile/graphql";
+import type { GraphQLError } from "postgraphile/graphql";
+import { withExtensions } from "./mask-error.ts";
 
 /** Schemas whose names, and whose objects' names, no client reads. app_public is the API. */
 const INTERNAL_SCHEMAS = ["app_private", "app_hidden", "ops", "graphile_worker", "graphile_migrate", "pg_catalog", "pg_toast"];
@@ -63,12 +64,5 @@ export function scrubInternalNames(error: GraphQLError): GraphQLError {
   const hint = error.extensions?.hint;
   const extensions = typeof hint === "string" ? { ...error.extensions, hint: withoutInternalNames(hint, original) } : error.extensions;
   if (message === error.message && extensions === error.extensions) return error;
-  return new GraphQLError(message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions,
-  });
+  return withExtensions(error, message, extensions);
 }
