@@ -1,6 +1,7 @@
 // "The database is unavailable right now": a restart, a failover, a dropped or refused connection.
 // Such a failure says nothing about the request, so clients are told to retry (extensions.code
 // DATABASE_UNAVAILABLE, HTTP 503 with Retry-After), unlike a refusal, which they must not retry.
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE";
 /** What a client is told to wait before retrying. */
@@ -32,7 +33,6 @@ export const unavailableError = {
   extensions: { code: DATABASE_UNAVAILABLE, retryable: true },
 };
 
-const sleep = (ms: number, signal?: AbortSignal) => import("node:timers/promises").then(({ setTimeout }) => setTimeout(ms, undefined, { signal }));
 
 /**
  * Runs `work` until it succeeds, again after each failure that is the database being unavailable
@@ -57,7 +57,7 @@ export async function retryWhileUnavailable<T>(
         throw new Error(`${what}: ${(error as Error).message}; gave up after ${Math.round(waited)} s`, { cause: error });
       }
       console.error(`${what}: ${(error as Error).message}; retrying in ${delay / 1000} s`);
-      await sleep(delay, signal);
+      await sleep(delay, undefined, { signal });
     }
   }
 }
