@@ -13,7 +13,7 @@ import { createKysely } from "../src/db/kysely.ts";
 import { graphql, TEST_JWT_SECRET } from "./support/app.ts";
 import { type PrivateCluster, startPrivateCluster } from "./support/private-cluster.ts";
 import { type Started, startEntry, startMain, startWorkerProcess } from "./support/process.ts";
-import { subscribe } from "./support/subscribe.ts";
+import { watchCampaign } from "./support/subscribe.ts";
 import { waitFor } from "./support/wait.ts";
 
 const committedMigrations = (await readdir(path.join(projectRoot, "migrations", "committed"))).filter((name) => name.endsWith(".sql"));
@@ -68,13 +68,7 @@ describe("a restarting database", () => {
     const token = await issueToken(db, "restart@example.com", { admin: false, secret: TEST_JWT_SECRET });
     const first = await createSucceeds(url, token, "before");
     const campaignId = first.data.createCampaign.result.rowId as string;
-    const events = subscribe<{ campaignEvents: { event: string; campaign: { name: string } | null } }>(
-      url,
-      `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaign { name } } }`,
-      { id: campaignId },
-      token,
-    );
-    await waitFor(async () => events.events.length, (count) => count > 0);
+    const events = await watchCampaign(url, campaignId, token);
 
     for (const mode of ["fast", "immediate"] as const) {
       await cluster.restart(mode);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { graphql, TEST_JWT_SECRET, tokenFor } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { type Started, startMain } from "./support/process.ts";
-import { subscribe } from "./support/subscribe.ts";
+import { watchCampaign } from "./support/subscribe.ts";
 import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("terminated_backends");
@@ -49,13 +49,7 @@ test("terminating every backend ends no process: requests, subscriptions (after 
   const token = await tokenFor(database, "terminated@example.com");
   const created = await graphql(url, CREATE, { token, variables: { name: "before" } });
   const campaignId = created.data.createCampaign.result.rowId as string;
-  const events = subscribe<{ campaignEvents: { event: string; campaign: { name: string } | null } }>(
-    url,
-    `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaign { name } } }`,
-    { id: campaignId },
-    token,
-  );
-  await waitFor(async () => events.events.length, (count) => count > 0);
+  const events = await watchCampaign(url, campaignId, token);
 
   const [{ terminated }] = (await database.query<{ terminated: number }>(
     "select count(pg_terminate_backend(pid))::int as terminated from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",

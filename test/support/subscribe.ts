@@ -1,6 +1,7 @@
 // A graphql-ws client over a real websocket, collecting what a subscription delivers.
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { waitFor } from "./wait.ts";
 
 export interface Subscription<T> {
   events: T[];
@@ -32,4 +33,13 @@ export function subscribe<T = any>(url: string, query: string, variables: Record
     },
   );
   return subscription;
+}
+
+export type CampaignEvents = Subscription<{ campaignEvents: { event: string; campaign: { name: string } | null } }>;
+
+/** campaignEvents of one campaign with its name, once its `subscribed` event has arrived. */
+export async function watchCampaign(url: string, campaignId: string, token: string): Promise<CampaignEvents> {
+  const events: CampaignEvents = subscribe(url, `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaign { name } } }`, { id: campaignId }, token);
+  await waitFor(async () => events.events.length, (count) => count > 0);
+  return events;
 }
