@@ -154,7 +154,7 @@ describe("timers with three workers competing", () => {
   test("each timer, scheduled through either server or in SQL, fires exactly once", async () => {
     const users = await usersWithTokens();
     const SCHEDULE = `mutation ($id: UUID!, $start: Datetime!) {
-      scheduleCampaign(input: { campaignId: $id, startTime: $start, durationHours: "1" }) { result { status } } }`;
+      scheduleCampaign(input: { campaignId: $id, startTime: $start, durationHours: 1 }) { result { status } } }`;
     const [{ start }] = (await database.query<{ start: string }>("select (now() + interval '2 seconds')::text as start")) as [{ start: string }];
 
     // Through the API: two campaigns per user, one through each server.
