@@ -15,6 +15,15 @@ create or replace trigger _110_keep_pool_created_at before update of pool_create
   for each row when (OLD.pool_created_at is distinct from NEW.pool_created_at)
   execute function app_private.tg_campaigns__keep_pool_created_at();
 
+-- The advisory lock that serialises a pool's replenishers.
+create or replace function app_private.pool_lock_key(wanted_pool app_public.pool_type, pool_user_id uuid default null)
+  returns bigint
+  language sql immutable
+  set search_path = pg_catalog, public, pg_temp
+  as $$ select hashtextextended('pool:' || wanted_pool || ':' || coalesce(pool_user_id::text, ''), 0) $$;
+comment on function app_private.pool_lock_key(app_public.pool_type, uuid) is
+  E'The transaction advisory lock add_pool_campaign takes for a pool; whoever holds it holds off that pool''s refills.';
+
 -- Adds one seeded campaign to a pool below its target, or returns null when the pool is full (or
 -- pools are off). An advisory lock per pool serialises concurrent replenishers: each counts what
 -- the previous one committed, so the pool never overshoots its target.
@@ -30,7 +39,7 @@ begin
   if wanted_pool = 'user' and pool_user_id is null then
     raise exception 'a user pool needs a user_id' using errcode = 'CE207';
   end if;
-  perform pg_advisory_xact_lock(hashtextextended('pool:' || wanted_pool || ':' || coalesce(pool_user_id::text, ''), 0));
+  perform pg_advisory_xact_lock(app_private.pool_lock_key(wanted_pool, pool_user_id));
   if not app_private.pools_enabled() then
     return null;
   end if;

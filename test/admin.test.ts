@@ -1,5 +1,6 @@
 // The admin dashboard over HTTP: who may see it, what its data holds, its live events, readiness's
 // pool check, and its data loading fast with a year of history.
+import pg from "pg";
 import { beforeAll, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
@@ -88,7 +89,12 @@ describe("data", () => {
     expect(data.pool).toMatchObject({ enabled: true, target_max: 50, master: { target: 3 }, health: { status: expect.any(String) } });
     expect(data.recent_assignments[0]).toMatchObject({ campaign_name: "Watched", source: "master", waited_seconds: expect.any(Number) });
     expect(data.last_24h.assignments).toEqual([expect.objectContaining({ assignments: 1, pool_hits: 1, p50_ms: expect.any(Number) })]);
-    expect(data.last_24h.pool).toHaveLength(1);
+    // One point per 15-minute bucket that holds a snapshot (the worker's cron records them too).
+    const [{ buckets }] = await database.query<{ buckets: number }>(
+      "select count(distinct date_bin('15 minutes', recorded_at, 'epoch'))::int as buckets from app_public.pool_metrics where recorded_at >= now() - interval '24 hours'",
+    );
+    expect(buckets).toBeGreaterThan(0);
+    expect(data.last_24h.pool).toHaveLength(buckets);
     expect(data.last_30d.days).toEqual([expect.objectContaining({ assignments: 1, pool_hits: 1 })]);
     expect(data.timers).toMatchObject({ pending: expect.any(Number), overdue: 0, failed: 0, stuck_list: [], failed_list: [] });
     expect(data.alerts).toContainEqual(expect.objectContaining({ kind: "pool_test", severity: "WARNING", resolved_at: null }));
@@ -126,16 +132,25 @@ test("an empty master pool degrades readiness without failing it (creations seed
   expect(healthy.status).toBe(200);
   expect((await healthy.json()).pool).toMatchObject({ status: expect.any(String), empty: false });
 
-  await database.query("delete from app_public.campaigns where is_pool and pool_type = 'master'");
-  const empty = await get("/health/ready");
-  expect(empty.status).toBe(200);
-  expect(await empty.json()).toMatchObject({
-    status: "degraded",
-    degraded: expect.stringMatching(/master pool empty/),
-    pool: { status: "critical", empty: true, reason: expect.stringMatching(/has 0 ready/) },
-  });
-  // /health is readiness by another name.
-  expect(await (await get("/health")).json()).toMatchObject({ status: "degraded" });
+  // Hold the master pool's replenish lock, so the worker cannot refill it while we look.
+  const refillBlocker = new pg.Client({ connectionString: database.ownerUrl });
+  await refillBlocker.connect();
+  try {
+    await refillBlocker.query("begin");
+    await refillBlocker.query("select pg_advisory_xact_lock(app_private.pool_lock_key('master'))");
+    await database.query("delete from app_public.campaigns where is_pool and pool_type = 'master'");
+    const empty = await get("/health/ready");
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toMatchObject({
+      status: "degraded",
+      degraded: expect.stringMatching(/master pool empty/),
+      pool: { status: "critical", empty: true, reason: expect.stringMatching(/has 0 ready/) },
+    });
+    // /health is readiness by another name.
+    expect(await (await get("/health")).json()).toMatchObject({ status: "degraded" });
+  } finally {
+    await refillBlocker.end(); // ends the transaction, and with it the lock
+  }
 
   await database.query("select app_public.set_pools_enabled(false)");
   expect(await (await get("/health/ready")).json()).toMatchObject({ status: "ok" });
