@@ -1,28 +1,27 @@
 // Limits on GraphQL operations, enforced before anything is planned or run, over HTTP and
 // websockets alike (both go through grafserv's parseAndValidate, which this plugin replaces):
 //   1. a document longer than maxDocumentCharacters is refused before it is parsed;
-//   2. parsing stops past maxTokens tokens (graphql-armor's parser);
+//   2. parsing stops past maxTokens tokens (GraphQL's own parser option);
 //   3. graphql-armor's rules (depth, aliases, directives, cost) and ours for repeated fields run on
 //      their own, first, so that a flood of fields is refused before GraphQL's own rules (some
 //      quadratic in the number of fields) ever see it;
 //   4. only then GraphQL's standard validation.
 // Each refusal is a GraphQL error with its own extensions.code (the codes below, listed in the
-// README), its message naming the limit and what was found. Results are cached per document, as
-// grafserv does, so a repeated document (hostile or not) costs one lookup.
+// README), its message naming the limit and what was found. Valid documents are cached, as grafserv
+// does, so a repeated operation costs one lookup; refusals are not (see parseAndValidate).
 import { createHash } from "node:crypto";
 import { LRU } from "@graphile/lru";
 import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { MaxTokensParserWLexer } from "@escape.tech/graphql-armor-max-tokens";
 import {
   type DocumentNode,
   GraphQLError,
   type GraphQLSchema,
   Kind,
+  parse,
   type SelectionSetNode,
-  Source,
   type ValidationContext,
   type ValidationRule,
   validate,
@@ -125,21 +124,15 @@ function limitRules(limits: OperationLimits): ValidationRule[] {
 /** grafserv's parseAndValidate with the limits in front; `standardRules` are grafserv's own. */
 export function makeLimitedParseAndValidate(schema: GraphQLSchema, standardRules: readonly ValidationRule[], limits: OperationLimits) {
   const rules = limitRules(limits);
-  const cache = new LRU<string, ParseAndValidateResult>({ maxLength: CACHE_SIZE });
+  const cache = new LRU<string, DocumentNode>({ maxLength: CACHE_SIZE });
 
   function check(query: string): ParseAndValidateResult {
-    let tokensExceeded = false;
     let document: DocumentNode;
     try {
-      const parser = new MaxTokensParserWLexer(new Source(query, "GraphQL request"), {
-        n: limits.maxTokens,
-        exposeLimits: true,
-        propagateOnRejection: true,
-        onReject: [() => (tokensExceeded = true)],
-      });
-      document = parser.parseDocument();
+      document = parse(query, { maxTokens: limits.maxTokens });
     } catch (error) {
-      if (tokensExceeded) {
+      // GraphQL's parser says so only in its message ("Document contains more that N tokens").
+      if (error instanceof GraphQLError && / tokens\. Parsing aborted\.$/.test(error.message)) {
         return { errors: [limitError(LIMIT_CODES.tooManyTokens, `more than ${limits.maxTokens} tokens; parsing stopped there.`, limits.maxTokens)] };
       }
       return { errors: [error as GraphQLError] };
@@ -158,11 +151,13 @@ export function makeLimitedParseAndValidate(schema: GraphQLSchema, standardRules
         limits.maxDocumentCharacters)] };
     }
     const key = query.length > 500 ? createHash("sha1").update(query).digest("base64") : query;
-    let result = cache.get(key);
-    if (result === undefined) {
-      result = check(query);
-      cache.set(key, result);
-    }
+    const cached = cache.get(key);
+    if (cached) return { document: cached };
+    const result = check(query);
+    // Only what will run is kept: a refusal's errors hold, through their stack traces, the whole
+    // parsed document and validation state; kept for 500 documents more, a flood of distinct
+    // refusals would fill the old generation and slow every garbage collection.
+    if (result.document) cache.set(key, result.document);
     return result;
   };
 }
