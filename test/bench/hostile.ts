@@ -391,7 +391,8 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
       return httpFlood(kind, setup.url, documents[kind]!, until, records);
     }));
     loopDelay.disable();
-    for (const close of held.splice(0)) close();
+    // What it holds stays open until the thread ends: closed now, it would free places under the
+    // caps for the other thread's last attempts, still in flight.
     port.postMessage({
       type: "done", records, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6,
     } satisfies FromWorker);
