@@ -13,7 +13,16 @@ export interface Claims {
 /** A token the API refuses, with the reason a client can act on; answered with HTTP 401. */
 export class TokenError extends Error {}
 
-const key = (secret: string) => new TextEncoder().encode(secret);
+// Imported once per secret: jose would otherwise import the raw bytes anew on every verification.
+const keys = new Map<string, Promise<CryptoKey>>();
+function key(secret: string): Promise<CryptoKey> {
+  let found = keys.get(secret);
+  if (!found) {
+    found = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(secret, found);
+  }
+  return found;
+}
 
 export async function signToken(claims: Claims, secret: string, expiresIn: string): Promise<string> {
   return new SignJWT({ is_admin: claims.is_admin })
@@ -21,12 +30,12 @@ export async function signToken(claims: Claims, secret: string, expiresIn: strin
     .setSubject(claims.sub)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
-    .sign(key(secret));
+    .sign(await key(secret));
 }
 
 export async function verifyToken(token: string, secret: string): Promise<Claims> {
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
+    const { payload } = await jwtVerify(token, await key(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
     if (typeof payload.sub !== "string") throw new TokenError("token has no subject (sub) naming a user");
     return { sub: payload.sub, is_admin: payload.is_admin === true, exp: payload.exp };
   } catch (error) {
