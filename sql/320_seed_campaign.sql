@@ -30,7 +30,7 @@ begin
 
   select * into v_target from app_public.campaigns where id = target_campaign_id for update;
   if not found then
-    raise exception 'campaign % does not exist', target_campaign_id using errcode = 'CE102';
+    raise exception 'campaign % does not exist', target_campaign_id using errcode = 'CE003';
   end if;
   if v_target.is_master_template then
     raise exception 'campaign % is the master template; it cannot be seeded from itself', target_campaign_id
