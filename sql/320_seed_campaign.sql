@@ -13,6 +13,26 @@ create or replace function app_private.copy_id(target_campaign_id uuid, source_i
 comment on function app_private.copy_id(uuid, uuid) is
   E'The id of the copy of row source_id in campaign target_campaign_id (null for null).';
 
+-- The master template every campaign is seeded from. Seeding and the pools ask here, so there is
+-- one refusal (CE101) for a database whose template was never loaded.
+create or replace function app_private.master_template() returns app_public.campaigns
+  language plpgsql stable
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_template app_public.campaigns;
+begin
+  select * into v_template from app_public.campaigns where is_master_template;
+  if not found then
+    raise exception 'there is no master template campaign to seed from'
+      using errcode = 'CE101', hint = 'Load it with: npm run template:load';
+  end if;
+  return v_template;
+end;
+$$;
+comment on function app_private.master_template() is
+  E'The master template campaign; raises CE101 when none was loaded.';
+
 create or replace function app_private.seed_campaign(target_campaign_id uuid) returns app_public.campaigns
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
@@ -22,15 +42,11 @@ declare
   v_template uuid;
   v_target app_public.campaigns;
 begin
-  select id into v_template from app_public.campaigns where is_master_template;
-  if v_template is null then
-    raise exception 'there is no master template campaign to seed from'
-      using errcode = 'CE101', hint = 'Load it with: npm run template:load';
-  end if;
+  select id into v_template from app_private.master_template();
 
   select * into v_target from app_public.campaigns where id = target_campaign_id for update;
   if not found then
-    raise exception 'campaign % does not exist', target_campaign_id using errcode = 'CE102';
+    raise exception 'campaign % does not exist', target_campaign_id using errcode = 'CE003';
   end if;
   if v_target.is_master_template then
     raise exception 'campaign % is the master template; it cannot be seeded from itself', target_campaign_id

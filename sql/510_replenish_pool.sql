@@ -48,11 +48,7 @@ begin
     if app_private.master_pool_ready() >= app_private.pool_target_size() then
       return null;
     end if;
-    select user_id into v_owner from app_public.campaigns where is_master_template;
-    if v_owner is null then
-      raise exception 'there is no master template campaign to seed from'
-        using errcode = 'CE101', hint = 'Load it with: npm run template:load';
-    end if;
+    select user_id into v_owner from app_private.master_template();
   else
     -- At most one user pool campaign per user.
     if exists (select 1 from app_public.campaigns where is_pool and pool_type = 'user' and user_id = pool_user_id)

@@ -67,7 +67,7 @@ create or replace function app_public.set_pools_enabled(enabled boolean) returns
 begin
   perform app_private.assert_admin();
   if enabled is null then
-    raise exception 'enabled must be true or false' using errcode = 'CE205';
+    raise exception 'enabled must be true or false' using errcode = 'CE208';
   end if;
   perform app_private.set_setting('pools_enabled', to_jsonb(enabled));
   perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'enabled', enabled)::text);

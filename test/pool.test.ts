@@ -350,6 +350,12 @@ describe("admin operations", () => {
     }
   });
 
+  test("set_pools_enabled takes true or false, not null (CE208)", async () => {
+    expect(await errorOf(asUser(database, admin, "select app_public.set_pools_enabled(null)"))).toEqual({
+      code: "CE208", message: "enabled must be true or false",
+    });
+  });
+
   test("replenish_pools twice is still one job", async () => {
     await asUser(database, admin, "select app_public.replenish_pools()");
     await asUser(database, admin, "select app_public.replenish_pools()");

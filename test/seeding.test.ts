@@ -120,6 +120,13 @@ describe("seed_campaign refuses, and changes nothing", () => {
     expect(await rowCounts(database, copy)).toEqual(await rowCounts(database, template));
   });
 
+  test("a campaign that does not exist, with the code every missing campaign has (CE003)", async () => {
+    const missing = "00000000-0000-4000-8000-000000000000";
+    await expect(database.query("select app_private.seed_campaign($1)", [missing])).rejects.toMatchObject({
+      code: "CE003", message: `campaign ${missing} does not exist`,
+    });
+  });
+
   test("when there is no master template, naming npm run template:load", async () => {
     const target = await emptyCampaign(database, "early@example.com");
     const client = new pg.Client({ connectionString: database.ownerUrl });
