@@ -34,18 +34,4 @@ $$;
 comment on function app_private.add_job(text, json, timestamptz, text, integer, text, integer, text) is
   E'Enqueues a graphile-worker job atomically with the calling transaction (arguments as graphile_worker.add_job''s).';
 
--- security definer: the trigger fires for visitors, who cannot reach app_private.add_job.
-create or replace function app_private.tg__add_job() returns trigger
-  language plpgsql volatile security definer
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-begin
-  -- TG_ARGV[0] names the task; the payload carries the row's id.
-  perform app_private.add_job(TG_ARGV[0], json_build_object('id', coalesce(NEW.id, OLD.id)));
-  return coalesce(NEW, OLD);
-end;
-$$;
-comment on function app_private.tg__add_job() is
-  E'Trigger function: enqueues the task named by the trigger''s first argument with the row''s id.';
-
 revoke execute on function app_private.add_job(text, json, timestamptz, text, integer, text, integer, text) from public;

@@ -30,7 +30,7 @@ create or replace trigger _200_validate before insert or update of scheduled_at 
 
 -- security definer: timers are scheduled by visitors (scheduleCampaign), who cannot reach
 -- graphile_worker; the job carries only the timer id. The `timers` notification tells the
--- workers' timer alarm (src/worker/timer-alarm.ts) to re-read the schedule.
+-- workers' timer alarm (src/timers/alarm.ts) to re-read the schedule.
 create or replace function app_private.enqueue_timer_jobs(timer_ids uuid[]) returns void
   language plpgsql volatile security definer
   set search_path = pg_catalog, public, pg_temp

@@ -28,7 +28,7 @@ function withDeadClientCheck(connectionString: string): string {
   return url.toString();
 }
 
-/** `hub`: the process's notification hub when it has one already (npm start), so that it holds one LISTEN connection. */
+/** `hub`: the process's notification hub when it has one already (npm start), so that the process has one hub, not two. */
 export async function startWorker(connectionString: string, { hub: sharedHub }: { hub?: NotificationHub } = {}): Promise<RunningWorker> {
   const started = new Teardown();
   try {

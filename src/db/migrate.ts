@@ -8,17 +8,14 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { Logger, migrate as runCommittedMigrations } from "graphile-migrate";
+import { Logger, migrate as runCommittedMigrations, status as migrationStatus } from "graphile-migrate";
 import { runMigrations as installWorkerSchema } from "graphile-worker";
-// graphile-migrate keeps its pool open for a moment after use and exits the process if one of
-// those idle connections errors (a database dropped or restarted then); we end it right away.
+// Not public: the only way to end graphile-migrate's pool at once (an idle one that errors exits the process).
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
-import { type Kysely, sql } from "kysely";
 import { config, projectRoot } from "../config.ts";
 import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
 import { isDatabaseUnavailable, retryWhileUnavailable } from "./unavailable.ts";
-import type { DB } from "./kysely.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
@@ -161,11 +158,34 @@ async function ensureAuthenticatorPassword(ownerUrl: string, password: string): 
   await withClient(ownerUrl, "migrate", (owner) => owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`));
 }
 
-/** Committed migrations not yet applied to the database (empty when it is current). */
-export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
-  const committed = (await readdir(path.join(migrationsFolder, "committed"))).filter((name) => name.endsWith(".sql"));
-  const { rows } = await sql<{ filename: string }>`select filename from graphile_migrate.migrations`.execute(db);
-  const applied = new Set(rows.map((row) => row.filename));
-  // graphile-migrate records "000001.sql" for "000001-foundation.sql".
-  return committed.filter((name) => !applied.has(`${name.split(/[-.]/)[0]}.sql`));
+/** Checks in progress, by database: callers at the same time share one. */
+const pendingChecks = new Map<string, Promise<string[]>>();
+
+/**
+ * Committed migrations not yet applied to the database, as graphile-migrate names them
+ * ("000009.sql"); empty when it is current. graphile-migrate's pool is released as soon as the
+ * check ends, which is why checks at the same time share one: none keeps the pool open for another.
+ */
+export function pendingMigrations(ownerUrl: string): Promise<string[]> {
+  let check = pendingChecks.get(ownerUrl);
+  if (!check) {
+    check = (async () => {
+      try {
+        const { remainingMigrations = [] } = await migrationStatus({
+          ...migrateSettings(ownerUrl),
+          connectionString: namedUrl(ownerUrl, "server"),
+          // Only read: the migrations table is there once the database was migrated.
+          manageGraphileMigrateSchema: false,
+          // status() insists on a shadow database setting, which it never connects to.
+          shadowConnectionString: namedUrl(ownerUrl, "migrate"),
+        });
+        return remainingMigrations;
+      } finally {
+        pendingChecks.delete(ownerUrl);
+        releaseMigratePools();
+      }
+    })();
+    pendingChecks.set(ownerUrl, check);
+  }
+  return check;
 }

@@ -6,7 +6,7 @@
 import type { ColumnType } from "kysely";
 import type { IPostgresInterval } from "postgres-interval";
 
-export type AppPublicCampaignMetricType = "ENGAGEMENT_COUNT" | "PARTICIPANT_COUNT" | "REWARD_CLAIMED" | "STATE_TRANSITION_TIME" | "TIMER_EXECUTION_TIME";
+export type AppPublicCampaignMetricType = "REWARD_CLAIMED" | "STATE_TRANSITION_TIME" | "TIMER_EXECUTION_TIME";
 
 export type AppPublicCampaignSource = "inline" | "master" | "user";
 
@@ -249,10 +249,6 @@ export interface AppPublicCampaigns {
    * The marketer whose members share this campaign, if any.
    */
   marketer_id: string | null;
-  /**
-   * Free-form data about the campaign.
-   */
-  metadata: Generated<Json>;
   /**
    * Name of the campaign: not blank, at most 200 characters.
    */

@@ -1,5 +1,6 @@
-// One LISTEN connection per process (pg-listen), shared by everything that wants NOTIFY events:
-// GraphQL subscriptions (this class is a Grafast subscriber), server-sent events, tests.
+// Our LISTEN connection (pg-listen), one per process, shared by everything of ours that wants
+// NOTIFY events: GraphQL subscriptions (this class is a Grafast subscriber), server-sent events, the
+// timer alarm, tests. graphile-worker listens for new jobs on a connection of its own pool.
 //
 // pg-listen re-LISTENs after a lost connection, but only forever if retryTimeout is Infinity.
 // Notifications sent while the connection was down are gone (Postgres never replays them), so

@@ -28,7 +28,7 @@ import { serveWebsockets, type Websockets } from "./websockets.ts";
 // drain began leaves its socket idle afterwards).
 const DRAIN_SWEEP_MS = 100;
 // Room for a base64-encoded image in replaceImage; websocket messages get the same.
-const MAX_REQUEST_BYTES = 15_000_000;
+export const MAX_REQUEST_BYTES = 15_000_000;
 
 export interface ServerOptions extends HealthSources {
   host: string;

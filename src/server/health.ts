@@ -16,6 +16,8 @@ import { pendingMigrations } from "../db/migrate.ts";
 
 export interface HealthSources {
   db: Kysely<DB>;
+  /** Owner connection, for graphile-migrate to tell which committed migrations are pending. */
+  ownerUrl: string;
   workerRunning(): boolean;
 }
 
@@ -79,7 +81,7 @@ async function readiness(sources: HealthSources) {
   let migrations = "current";
   let pool: PoolHealth | "unknown" = "unknown";
   try {
-    const pending = await withTimeout(pendingMigrations(sources.db));
+    const pending = await withTimeout(pendingMigrations(sources.ownerUrl));
     if (pending.length > 0) migrations = `pending: ${pending.join(", ")}`;
     else pool = await withTimeout(poolHealth(sources.db));
   } catch (error) {

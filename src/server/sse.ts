@@ -1,6 +1,6 @@
 // Server-sent events from NOTIFY channels, for the browser pages: every payload on the given
 // channels goes to the client as one event (`event: <channel>`, `data: <payload>`), through the
-// process's single LISTEN connection (the notification hub).
+// process's notification hub (the LISTEN connection its subscriptions share).
 //
 // The stream opens with a `ready` event once every LISTEN is in place: a page reads its snapshot
 // after that, so nothing committed in between is missed. After the hub reconnects, each channel
