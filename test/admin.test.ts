@@ -62,6 +62,12 @@ describe("access", () => {
     const form = await fetch(`${server.url}/admin/session`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ token: admin }) });
     expect(form.status).toBe(400);
     expect(form.headers.get("set-cookie")).toBeNull();
+    // A body larger than any token (the admin's own token, padded) is not read, nor signed in.
+    const padded = await fetch(`${server.url}/admin/session`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: admin, padding: "x".repeat(20_000) }),
+    });
+    expect(padded.status).toBe(400);
+    expect(padded.headers.get("set-cookie")).toBeNull();
   });
 
   test("the session cookie also authenticates GraphQL, so the page's quick actions are the admin mutations", async () => {

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type Router from "@koa/router";
 import type { RouterMiddleware } from "@koa/router";
+import coBody from "co-body";
 import type Koa from "koa";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf, setSessionCookie } from "../auth/credentials.ts";
@@ -51,13 +52,8 @@ async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: f
 
 /** The request's JSON body, or null when it is not JSON or is larger than a token could be. */
 async function readSmallJson(ctx: Koa.Context): Promise<{ token?: unknown } | null> {
-  let text = "";
-  for await (const chunk of ctx.req) {
-    text += chunk;
-    if (text.length > MAX_SIGN_IN_BODY) return null;
-  }
   try {
-    return JSON.parse(text);
+    return await coBody.json(ctx, { limit: MAX_SIGN_IN_BODY, strict: true });
   } catch {
     return null;
   }
