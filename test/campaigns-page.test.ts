@@ -1,6 +1,6 @@
 // The campaigns manager in headless Chromium: two members of one marketer watch it; one launches
 // a campaign, and both see the flash messages and the new pending offers without reloading. And
-// with 100 campaigns, the page and its data load in under 500 ms.
+// with 100 campaigns, the page and its data load (how fast: `npm run bench -- pages`).
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { beforeAll, expect, test } from "vitest";
@@ -75,18 +75,15 @@ test("launching in one member's page shows the progress and the pending offers i
   await Promise.all([alice.context().close(), bob.context().close()]);
 }, 60_000);
 
-test("with 100 campaigns, the page and its data load in under 500 ms", async () => {
+test("with 100 campaigns, the page and its data load", async () => {
   await database.query(
     `insert into app_public.campaigns (user_id, marketer_id, name, target_id)
      select c.user_id, c.marketer_id, 'Campaign ' || n, c.target_id
        from app_public.campaigns c, generate_series(1, 99) as n where c.id = $1`, [campaign]);
-  const started = performance.now();
   const [page, data] = await Promise.all([
     fetch(`${server.url}/campaigns`, { headers: { cookie: `campaign_engine_token=${aliceToken}` } }).then((response) => response.text()),
     graphql(server.url, "query ($id: UUID!) { marketerCampaigns(marketerId: $id) }", { token: aliceToken, variables: { id: marketer } }),
   ]);
-  const elapsed = performance.now() - started;
   expect(page).toMatch(/<table id="campaigns">/);
   expect(data.data.marketerCampaigns).toHaveLength(100);
-  expect(elapsed).toBeLessThan(500);
 });
