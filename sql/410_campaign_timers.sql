@@ -7,6 +7,27 @@
 --   * a timer is cancelled → its job is removed.
 -- Firing (app_private.start_timer_execution / complete_timer_execution) is in 420_fire_timer.sql.
 
+-- The one definition of a timer's due time, for SQL and the worker's timer alarm alike. One
+-- expression, immutable, no `set` clause, so the planner inlines it: a query on it is a query on
+-- greatest(scheduled_at, next_attempt_at), which campaign_timers_pending_due_idx (000003) indexes.
+create or replace function app_private.timer_due_at(scheduled_at timestamptz, next_attempt_at timestamptz)
+  returns timestamptz
+  language sql immutable parallel safe
+  as $$ select greatest(scheduled_at, next_attempt_at) $$;
+comment on function app_private.timer_due_at(timestamptz, timestamptz) is
+  E'When a timer is due: its scheduled time, or its retry''s backoff when that is later.';
+
+-- Overdue as people are shown it (overdue_timers, ops.stuck_timers, the admin dashboard): due more
+-- than a minute ago. A minute leaves room for polling and a busy queue, so a listed timer means
+-- something is wrong. Crash recovery uses its own, shorter lateness (app_private.timer_may_be_stranded
+-- in 440_recover_timers.sql), because it also checks the timer's job before it acts. Inlinable like
+-- timer_due_at.
+create or replace function app_private.timer_is_overdue(due_at timestamptz) returns boolean
+  language sql stable parallel safe
+  as $$ select due_at < now() - interval '1 minute' $$;
+comment on function app_private.timer_is_overdue(timestamptz) is
+  E'Whether a timer due at due_at is overdue as admins and operators are shown it: due more than a minute ago.';
+
 create or replace function app_private.tg_campaign_timers__validate() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
@@ -44,12 +65,12 @@ begin
   perform graphile_worker.add_jobs(array(
     select row(
       'fire_timer', json_build_object('timer_id', t.id), null,
-      greatest(t.scheduled_at, t.next_attempt_at), null, t.id::text, null, null
+      app_private.timer_due_at(t.scheduled_at, t.next_attempt_at), null, t.id::text, null, null
     )::graphile_worker.job_spec
     from app_public.campaign_timers t
     where t.id = any(timer_ids) and t.status = 'PENDING'
   ));
-  select min(greatest(scheduled_at, next_attempt_at)) into v_first_due_at
+  select min(app_private.timer_due_at(scheduled_at, next_attempt_at)) into v_first_due_at
   from app_public.campaign_timers where id = any(timer_ids);
   perform pg_notify('timers', json_build_object('event', 'timers_scheduled', 'first_due_at', v_first_due_at)::text);
 end;

@@ -29,7 +29,7 @@ begin
   if not found or v_timer.status not in ('PENDING', 'RUNNING') then
     return null; -- cancelled, already done, or deleted with its campaign
   end if;
-  if v_timer.status = 'PENDING' and greatest(v_timer.scheduled_at, v_timer.next_attempt_at) > clock_timestamp() + interval '1 second' then
+  if v_timer.status = 'PENDING' and app_private.timer_due_at(v_timer.scheduled_at, v_timer.next_attempt_at) > clock_timestamp() + interval '1 second' then
     return null; -- a job left over from before a reschedule; the timer's own job fires it later
   end if;
   if not pg_try_advisory_lock(app_private.timer_lock_key(fired_timer_id)) then

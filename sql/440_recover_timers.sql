@@ -9,6 +9,16 @@
 --     worker died between taking the job and claiming the timer): the job is unlocked or re-added.
 -- It also resolves the timer_failed alert once no timer is FAILED any more.
 
+-- Recovery's lateness: a PENDING timer due more than 10 s ago may have lost its way to fire. Far
+-- shorter than the minute of app_private.timer_is_overdue (what people are shown) on purpose: the
+-- sweep re-drives only timers whose job is also missing or stuck, so acting early costs nothing
+-- and a crashed worker's timers fire soon. Inlinable like timer_due_at.
+create or replace function app_private.timer_may_be_stranded(due_at timestamptz) returns boolean
+  language sql stable parallel safe
+  as $$ select due_at < now() - interval '10 seconds' $$;
+comment on function app_private.timer_may_be_stranded(timestamptz) is
+  E'Whether a PENDING timer due at due_at is late enough for crash recovery to check its job: due more than 10 s ago.';
+
 create or replace function app_private.recover_timers() returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
@@ -36,7 +46,7 @@ begin
       from app_public.campaign_timers t
       left join graphile_worker.jobs job on job.key = t.id::text
      where t.status = 'PENDING'
-       and greatest(t.scheduled_at, t.next_attempt_at) < now() - interval '10 seconds'
+       and app_private.timer_may_be_stranded(app_private.timer_due_at(t.scheduled_at, t.next_attempt_at))
        and (job.id is null
             or job.locked_at < now() - interval '10 seconds'
             or job.attempts >= job.max_attempts)

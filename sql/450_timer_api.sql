@@ -95,7 +95,10 @@ begin
   perform app_private.assert_admin();
   return query
     select * from app_public.campaign_timers
-    where status in ('PENDING', 'RUNNING') and greatest(scheduled_at, next_attempt_at) < now() - interval '1 minute'
+    -- Unlike ops.stuck_timers, a RUNNING timer counts from its due time: it is late, whether or
+    -- not its attempt is stuck.
+    where status in ('PENDING', 'RUNNING')
+      and app_private.timer_is_overdue(app_private.timer_due_at(scheduled_at, next_attempt_at))
     order by scheduled_at;
 end;
 $$;

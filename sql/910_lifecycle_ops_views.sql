@@ -1,12 +1,15 @@
 -- Lifecycle monitoring for operators in psql: `select * from ops.stuck_timers;` and so on.
 
+-- Stuck differs from app_public.overdue_timers() for RUNNING timers on purpose: a RUNNING timer is
+-- stuck only when its attempt has lasted 5 minutes (by updated_at), whatever its due time, since
+-- a timer that started late but is firing needs nobody; overdue_timers lists it from its due time.
 create or replace view ops.stuck_timers as
   select t.id as timer_id, t.campaign_id, t.timer_type, t.status, t.scheduled_at,
-         now() - greatest(t.scheduled_at, t.next_attempt_at) as overdue_by,
+         now() - app_private.timer_due_at(t.scheduled_at, t.next_attempt_at) as overdue_by,
          t.retry_count, t.locked_by, t.last_error, job.id as job_id, job.locked_at as job_locked_at
     from app_public.campaign_timers t
     left join graphile_worker.jobs job on job.key = t.id::text
-   where (t.status = 'PENDING' and greatest(t.scheduled_at, t.next_attempt_at) < now() - interval '1 minute')
+   where (t.status = 'PENDING' and app_private.timer_is_overdue(app_private.timer_due_at(t.scheduled_at, t.next_attempt_at)))
       or (t.status = 'RUNNING' and t.updated_at < now() - interval '5 minutes')
    order by t.scheduled_at;
 comment on view ops.stuck_timers is

@@ -148,6 +148,38 @@ describe("recovery sweep and ops views", () => {
     expect(jobs).toEqual([{ due: true }]);
   });
 
+  test("a timer is due at the later of its schedule and its retry; recovery checks it after 10 s, ops.stuck_timers after a minute", async () => {
+    const id = await newCampaign();
+    const [late, retrying] = await writeHistory<{ id: string }>(
+      `insert into app_public.campaign_timers (campaign_id, timer_type, scheduled_at, next_attempt_at)
+       values ($1, 'START_CAMPAIGN', now() - interval '30 seconds', null),
+              ($1, 'CLOSE_CAMPAIGN', now() - interval '1 hour', now() + interval '1 hour')
+       returning id`,
+      [id],
+    );
+    expect(await database.query("select timer_id from ops.stuck_timers where campaign_id = $1", [id])).toEqual([]);
+    await database.query("select app_private.recover_timers()");
+    const jobs = await database.query<{ key: string }>("select key from graphile_worker.jobs where key = any($1)", [[late!.id, retrying!.id]]);
+    expect(jobs).toEqual([{ key: late!.id }]);
+  });
+
+  test("the due-time rule is inlined, so the pending-due index serves the overdue lists and recovery", async () => {
+    const client = new pg.Client({ connectionString: database.ownerUrl });
+    await client.connect();
+    try {
+      await client.query("set enable_seqscan = off");
+      for (const rule of ["timer_is_overdue", "timer_may_be_stranded"]) {
+        const plan = await client.query<{ "QUERY PLAN": string }>(
+          `explain (costs off) select id from app_public.campaign_timers
+            where status = 'PENDING' and app_private.${rule}(app_private.timer_due_at(scheduled_at, next_attempt_at))`,
+        );
+        expect(plan.rows.map((row) => row["QUERY PLAN"]).join("\n")).toMatch(/Index Cond: \(GREATEST\(scheduled_at, next_attempt_at\) </);
+      }
+    } finally {
+      await client.end();
+    }
+  });
+
   test("ops.failed_timers lists FAILED timers with their error", async () => {
     const id = await newCampaign("Failing campaign");
     await writeHistory(

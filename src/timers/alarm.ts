@@ -37,7 +37,8 @@ export async function startTimerAlarm(options: {
   let readAgain = false;
   let stopped = false;
 
-  const dueAt = sql<Date>`greatest(scheduled_at, next_attempt_at)`;
+  // The due time is SQL's rule (app_private.timer_due_at); the alarm only asks for it.
+  const dueAt = sql<Date>`app_private.timer_due_at(scheduled_at, next_attempt_at)`;
 
   async function readSchedule(): Promise<void> {
     // Measured on the database's clock and turned into local deadlines on arrival, so the two
