@@ -7,8 +7,8 @@ import type { GrafastSubscriber } from "postgraphile/grafast";
 import type {} from "postgraphile/grafserv/koa/v3";
 import type {} from "postgraphile/grafserv/node";
 import { namedUrl } from "../db/connection.ts";
-import { VISITOR_ROLE } from "../db/roles.ts";
 import type { Claims } from "../auth/jwt.ts";
+import { pgSettingsFor } from "../auth/pg-settings.ts";
 import type { Kysely } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
@@ -45,15 +45,6 @@ export interface PresetOptions {
 export const GRAPHQL_PATH = "/graphql";
 export const GRAPHIQL_PATH = "/graphiql";
 export const GRAPHIQL_STATIC_PATH = "/ruru-static/";
-
-/** The settings every statement of a GraphQL request runs with. */
-export function pgSettingsFor(claims: Claims | null): Record<string, string> {
-  return {
-    role: VISITOR_ROLE,
-    "jwt.claims.user_id": claims?.sub ?? "",
-    "jwt.claims.is_admin": String(claims?.is_admin ?? false),
-  };
-}
 
 /**
  * The preset, and `releasePools` to call after `pgl.release()`: PostGraphile does not end the

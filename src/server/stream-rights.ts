@@ -12,7 +12,7 @@ import type pg from "pg";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
 import { createPool } from "../db/connection.ts";
-import { pgSettingsFor } from "../graphql/preset.ts";
+import { actAs } from "../auth/pg-settings.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
 
@@ -76,12 +76,10 @@ export class StreamRights {
     const campaign = CAMPAIGN_CHANNEL.exec(channel);
     const marketer = MARKETER_CHANNEL.exec(channel);
     if (!campaign && !marketer) return false;
-    const settings = pgSettingsFor(claims);
     const client = await this.pool.connect();
     try {
       await client.query("begin");
-      await client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true), set_config('jwt.claims.is_admin', $3, true)",
-        [settings.role, settings["jwt.claims.user_id"], settings["jwt.claims.is_admin"]]);
+      await actAs(client, claims);
       const { rows: [row] } = campaign
         ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [campaign[1]])
         : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [marketer![1]]);

@@ -1,6 +1,7 @@
 // SQL as the API runs it for a signed-in user: the visitor role with the JWT claims, in one
 // transaction that commits, or rolls back and rethrows (with Postgres' error code) on failure.
 import pg from "pg";
+import { actAs } from "../../src/auth/pg-settings.ts";
 import type { TestDatabase } from "./database.ts";
 
 export interface TestUser {
@@ -18,11 +19,7 @@ export async function asUser<Row = Record<string, unknown>>(
   await client.connect();
   try {
     await client.query("begin");
-    await client.query("set local role campaign_engine_visitor");
-    await client.query("select set_config('jwt.claims.user_id', $1, true), set_config('jwt.claims.is_admin', $2, true)", [
-      user.id,
-      String(user.admin ?? false),
-    ]);
+    await actAs(client, { sub: user.id, is_admin: user.admin ?? false });
     const { rows } = await client.query(text, values);
     await client.query("commit");
     return rows;
