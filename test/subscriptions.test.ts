@@ -53,11 +53,14 @@ describe("campaignEvents", () => {
       await rename("never happened", { commit: false });
       await rename("Closing night", { commit: true });
       await waitFor(async () => subscription.events.at(-1)?.campaignEvents.campaign?.name, (name) => name === "Closing night");
-      await sleep(300);
+      // A sentinel on the campaign's topic, sent after both: a second event for either would come before it.
+      await database.query("select pg_notify($1, $2)", [`campaign:${campaignId}`, JSON.stringify({ event: "sentinel", campaign_id: campaignId })]);
+      await waitFor(async () => subscription.events.at(-1)?.campaignEvents.event, (event) => event === "sentinel");
 
       expect(subscription.errors).toEqual([]);
       expect(subscription.events.slice(baseline)).toEqual([
         { campaignEvents: { event: "campaign_updated", campaignId, campaign: { name: "Closing night" } } },
+        { campaignEvents: { event: "sentinel", campaignId, campaign: { name: "Closing night" } } },
       ]);
     } finally {
       await subscription.stop();
