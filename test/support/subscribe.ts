@@ -6,6 +6,8 @@ import { waitFor } from "./wait.ts";
 export interface Subscription<T> {
   events: T[];
   errors: unknown[];
+  /** The server ended it (complete or error): nothing more can arrive. */
+  ended: boolean;
   stop(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export function subscribe<T = any>(url: string, query: string, variables: Record
   const subscription: Subscription<T> = {
     events: [],
     errors: [],
+    ended: false,
     async stop() {
       unsubscribe();
       await client.dispose();
@@ -28,8 +31,11 @@ export function subscribe<T = any>(url: string, query: string, variables: Record
     { query, variables },
     {
       next: (result) => (result.errors ? subscription.errors.push(...result.errors) : subscription.events.push(result.data as T)),
-      error: (error) => subscription.errors.push(error),
-      complete: () => {},
+      error: (error) => {
+        subscription.errors.push(error);
+        subscription.ended = true;
+      },
+      complete: () => (subscription.ended = true),
     },
   );
   return subscription;
