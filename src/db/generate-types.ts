@@ -18,13 +18,8 @@ export async function generateTypes(ownerUrl: string, { verify = false } = {}): 
 }
 
 if (import.meta.main) {
-  const { openDatabase } = await import("./database.ts");
-  const { migrate } = await import("./migrate.ts");
-  const database = await openDatabase();
-  try {
-    await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  const { withMigratedDatabase } = await import("./migrated-database.ts");
+  await withMigratedDatabase(async (database) => {
     process.stdout.write(await generateTypes(database.ownerUrl, { verify: process.argv.includes("--verify") }));
-  } finally {
-    await database.close();
-  }
+  });
 }

@@ -43,14 +43,9 @@ export function committedSchema(): Promise<string> {
 }
 
 if (import.meta.main) {
-  const { openDatabase } = await import("./database.ts");
-  const { migrate } = await import("./migrate.ts");
-  const database = await openDatabase();
-  try {
-    await migrate(database.ownerUrl, database.secrets.authenticatorPassword);
+  const { withMigratedDatabase } = await import("./migrated-database.ts");
+  await withMigratedDatabase(async (database) => {
     await writeFile(schemaFile, await printApiSchema(database.ownerUrl, database.authenticatorUrl));
     console.log(`wrote ${path.relative(process.cwd(), schemaFile) || schemaFile}`);
-  } finally {
-    await database.close();
-  }
+  });
 }

@@ -9,12 +9,10 @@
 // the app's process, as in tests. Target: p99 under 500 ms for both.
 //   npm run bench -- pages
 import { sql } from "kysely";
-import { startApp } from "../../src/app.ts";
 import { signToken } from "../../src/auth/jwt.ts";
-import { withUser } from "../../src/db/database.ts";
 import { createKysely } from "../../src/db/kysely.ts";
-import { AUTHENTICATOR_ROLE } from "../../src/db/roles.ts";
-import { prepareDatabase, SCRATCH_PASSWORD } from "../support/prepared-database.ts";
+import { startBenchApp } from "../support/bench-app.ts";
+import { prepareDatabase } from "../support/prepared-database.ts";
 
 const LOADS = Number(process.env.BENCH_LOADS || 30);
 const WARM_UP = 3;
@@ -45,13 +43,7 @@ function check(condition: boolean, what: string) {
 
 const prepared = await prepareDatabase("campaign_engine_bench_pages", "bench");
 const db = createKysely(prepared.url);
-const app = await startApp({
-  ownerUrl: prepared.url,
-  authenticatorUrl: withUser(prepared.url, AUTHENTICATOR_ROLE, SCRATCH_PASSWORD),
-  jwtSecret: JWT_SECRET,
-  host: "127.0.0.1",
-  port: 0,
-});
+const app = await startBenchApp(prepared.url, JWT_SECRET);
 try {
   const { rows: [admin, member] } = await sql<{ id: string }>`
     insert into app_public.users (email, is_admin) values ('admin@bench.localhost', true), ('member@bench.localhost', false)

@@ -21,12 +21,10 @@
 // errors count as failures and are printed. The client runs in the app's process, as in tests.
 //   npm run bench -- pool
 import { type Kysely, sql } from "kysely";
-import { startApp } from "../../src/app.ts";
 import { signToken } from "../../src/auth/jwt.ts";
-import { withUser } from "../../src/db/database.ts";
 import { createKysely, type DB } from "../../src/db/kysely.ts";
-import { AUTHENTICATOR_ROLE } from "../../src/db/roles.ts";
-import { prepareDatabase, SCRATCH_PASSWORD } from "../support/prepared-database.ts";
+import { startBenchApp } from "../support/bench-app.ts";
+import { prepareDatabase } from "../support/prepared-database.ts";
 
 const SINGLE = Number(process.env.BENCH_SINGLE || 200);
 const BURST = Number(process.env.BENCH_BURST || 100);
@@ -213,13 +211,7 @@ console.info = () => {};
 
 const prepared = await prepareDatabase("campaign_engine_bench_pool", "bench");
 const db = createKysely(prepared.url);
-const app = await startApp({
-  ownerUrl: prepared.url,
-  authenticatorUrl: withUser(prepared.url, AUTHENTICATOR_ROLE, SCRATCH_PASSWORD),
-  jwtSecret: JWT_SECRET,
-  host: "127.0.0.1",
-  port: 0,
-});
+const app = await startBenchApp(prepared.url, JWT_SECRET);
 let appRunning = true;
 try {
   await setSetting(db, "campaign_rate_limit", "100000");

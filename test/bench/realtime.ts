@@ -10,12 +10,10 @@
 //   npm run bench -- realtime
 import { Worker } from "node:worker_threads";
 import pg from "pg";
-import { startApp } from "../../src/app.ts";
 import { signToken } from "../../src/auth/jwt.ts";
-import { withUser } from "../../src/db/database.ts";
 import { actAs } from "../../src/auth/pg-settings.ts";
-import { AUTHENTICATOR_ROLE } from "../../src/db/roles.ts";
-import { prepareDatabase, SCRATCH_PASSWORD } from "../support/prepared-database.ts";
+import { startBenchApp } from "../support/bench-app.ts";
+import { prepareDatabase } from "../support/prepared-database.ts";
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS || 1_000);
 const EVENTS = Number(process.env.BENCH_EVENTS || 50);
@@ -74,13 +72,7 @@ const owner = new pg.Client({ connectionString: prepared.url });
 await owner.connect();
 // Pools off: seeding pool campaigns as the app starts would compete with what is measured here.
 await owner.query("select app_private.set_setting('pools_enabled', 'false')");
-const app = await startApp({
-  ownerUrl: prepared.url,
-  authenticatorUrl: withUser(prepared.url, AUTHENTICATOR_ROLE, SCRATCH_PASSWORD),
-  jwtSecret: JWT_SECRET,
-  host: "127.0.0.1",
-  port: 0,
-});
+const app = await startBenchApp(prepared.url, JWT_SECRET);
 let subscribers: Worker | undefined;
 try {
   const { rows: [member] } = await owner.query<{ id: string }>("insert into app_public.users (email) values ('member@bench.localhost') returning id");
