@@ -4,6 +4,7 @@ import pg from "pg";
 import { beforeAll, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
+import { writeYearOfPoolHistory } from "./support/pool-history.ts";
 import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("admin");
@@ -181,18 +182,7 @@ test("a failing refill degrades readiness with the alert's message, and stops de
 
 // How long this takes is measured by `npm run bench -- pages`, not here.
 test("with a year of pool metrics and assignments, the page and its data load", async () => {
-  // One snapshot a minute for a year, and 100 assignments a day.
-  await database.query(`
-    insert into app_public.pool_metrics (recorded_at, master_ready, master_target, user_pools, assignments_today,
-                                         pool_hits_today, replenishments_today, avg_seeding_ms, avg_assignment_ms)
-    select at, 3 + (n % 5), 3, n % 40, (n % 1440) / 15, (n % 1440) / 16, (n % 1440) / 15, 200 + n % 50, 10 + n % 7
-      from generate_series(1, 525600) as n, lateral (select now() - n * interval '1 minute' as at) as t`);
-  await database.query(`
-    insert into app_public.pool_assignments (source, pool_created_at, pool_age, assignment_ms, assigned_at)
-    select case when n % 10 = 0 then 'inline' else 'master' end::app_public.campaign_source,
-           at - interval '2 hours', interval '2 hours', 5 + n % 20, at
-      from generate_series(1, 36500) as n, lateral (select now() - n * interval '864 seconds' as at) as t`);
-  await database.query("analyze app_public.pool_metrics, app_public.pool_assignments");
+  await writeYearOfPoolHistory((statement) => database.query(statement));
 
   const [page, data] = await Promise.all([get("/admin", cookie(admin)), get("/admin/data", cookie(admin))]);
   const body = await data.json();

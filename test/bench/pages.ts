@@ -12,6 +12,7 @@ import { sql } from "kysely";
 import { signToken } from "../../src/auth/jwt.ts";
 import { createKysely } from "../../src/db/kysely.ts";
 import { startBenchApp } from "../support/bench-app.ts";
+import { writeYearOfPoolHistory } from "../support/pool-history.ts";
 import { prepareDatabase } from "../support/prepared-database.ts";
 
 const LOADS = Number(process.env.BENCH_LOADS || 30);
@@ -52,22 +53,13 @@ try {
   const memberToken = await signToken({ sub: member!.id, is_admin: false }, JWT_SECRET, "1h");
 
   console.log("seeding a year of pool metrics, 36,500 assignments and a marketer with 100 campaigns...");
-  await sql`
-    insert into app_public.pool_metrics (recorded_at, master_ready, master_target, user_pools, assignments_today,
-                                         pool_hits_today, replenishments_today, avg_seeding_ms, avg_assignment_ms)
-    select at, 3 + (n % 5), 3, n % 40, (n % 1440) / 15, (n % 1440) / 16, (n % 1440) / 15, 200 + n % 50, 10 + n % 7
-      from generate_series(1, 525600) as n, lateral (select now() - n * interval '1 minute' as at) as t`.execute(db);
-  await sql`
-    insert into app_public.pool_assignments (source, pool_created_at, pool_age, assignment_ms, assigned_at)
-    select case when n % 10 = 0 then 'inline' else 'master' end::app_public.campaign_source,
-           at - interval '2 hours', interval '2 hours', 5 + n % 20, at
-      from generate_series(1, 36500) as n, lateral (select now() - n * interval '864 seconds' as at) as t`.execute(db);
+  await writeYearOfPoolHistory((statement) => sql.raw(statement).execute(db));
   const { rows: [marketer] } = await sql<{ id: string }>`insert into app_public.marketers (name) values ('Bench Co') returning id`.execute(db);
   await sql`insert into app_public.marketer_members (marketer_id, user_id) values (${marketer!.id}, ${member!.id})`.execute(db);
   await sql`
     insert into app_public.campaigns (user_id, marketer_id, name)
     select ${member!.id}, ${marketer!.id}, 'Campaign ' || n from generate_series(1, 100) as n`.execute(db);
-  await sql`analyze app_public.pool_metrics, app_public.pool_assignments, app_public.campaigns`.execute(db);
+  await sql`analyze app_public.campaigns`.execute(db);
 
   const adminMs = await timed(async () => {
     const [page, data] = await Promise.all([
