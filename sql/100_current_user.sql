@@ -19,18 +19,6 @@ create or replace function app_public.current_user() returns app_public.users
 comment on function app_public.current_user() is
   E'The signed-in user, or null for an anonymous request.';
 
--- security definer: policies on campaigns and marketers ask this question, and it must read
--- marketer_members without going through that table's own policy (which asks it too).
-create or replace function app_private.current_user_marketer_ids() returns setof uuid
-  language sql stable security definer
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-    select marketer_id from app_public.marketer_members
-    where user_id = app_public.current_user_id()
-  $$;
-comment on function app_private.current_user_marketer_ids() is
-  E'The marketers the signed-in user is a member of.';
-
 -- Admin operations are for admins signed in through the API, and for operators in psql connected
 -- as the database owner. The API always runs as the visitor role (SET ROLE) and claims who is
 -- asking; the server's own connections claim someone too whenever they ask a rule for a user

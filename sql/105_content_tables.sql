@@ -11,10 +11,16 @@ create or replace function app_private.content_tables() returns text[]
 comment on function app_private.content_tables() is
   E'Names of the app_public tables that hold campaign content (seeded from the master template).';
 
+-- A content table has images when it has an image_id column: the catalogue says so, as it says to
+-- the API (src/graphql/images.ts finds the same column in the introspected schema).
 create or replace function app_private.image_tables() returns text[]
-  language sql immutable
+  language sql stable
   as $$
-    select array['factions', 'junctures', 'schticks', 'weapons', 'characters', 'vehicles', 'sites', 'parties']
+    select array_agg(content.name order by content.position)
+      from unnest(app_private.content_tables()) with ordinality as content(name, position)
+     where exists (select 1 from pg_catalog.pg_attribute a
+                    where a.attrelid = pg_catalog.to_regclass('app_public.' || pg_catalog.quote_ident(content.name))
+                      and a.attname = 'image_id' and not a.attisdropped)
   $$;
 comment on function app_private.image_tables() is
-  E'Names of the content tables whose rows have an image_id.';
+  E'Names of the content tables whose rows have an image (an image_id column).';

@@ -1,12 +1,5 @@
--- Who may see marketers and their members: the members; admins everyone.
--- security definer (also current_user_may_launch_campaign): policies call it as the visitor, who
--- may not name app_private objects in its body.
-create or replace function app_private.current_user_may_see_marketer(marketer_id uuid) returns boolean
-  language sql stable security definer
-  set search_path = pg_catalog, public, pg_temp
-  as $$ select marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer() $$;
-comment on function app_private.current_user_may_see_marketer(uuid) is
-  E'True for the marketer''s members and admins: who sees the marketer, its campaigns manager and its events.';
+-- Who may see marketers and their members: the members; admins everyone (the rule is
+-- current_user_may_see_marketer, sql/150_access_rules.sql).
 
 alter table app_public.marketers enable row level security;
 alter table app_public.marketer_members enable row level security;

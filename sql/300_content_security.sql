@@ -2,19 +2,6 @@
 -- campaigns policy decides, through the subquery); the campaign's owner and admins change it.
 -- Images are files on a public CDN, shared by many campaigns: every visitor may read them.
 
--- security definer: policies call it as the visitor, who may not name app_private objects (as its
--- body does); it reads the campaign itself, so it does not depend on the campaigns policy.
-create or replace function app_private.current_user_may_edit_campaign(campaign_id uuid) returns boolean
-  language sql stable security definer
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-    select app_private.current_user_may_administer()
-        or exists (select 1 from app_public.campaigns c
-                   where c.id = campaign_id and c.user_id = app_public.current_user_id() and not c.is_pool)
-  $$;
-comment on function app_private.current_user_may_edit_campaign(uuid) is
-  E'True when the signed-in user owns the campaign or may administer (an admin, or an operator''s session).';
-
 do $$
 declare
   v_table text;

@@ -35,21 +35,6 @@ create or replace trigger _600_arrange_timers after update of status on app_publ
   for each row when (OLD.status is distinct from NEW.status)
   execute function app_private.tg_campaigns__arrange_timers();
 
--- Who may run the lifecycle of a campaign: its owner or an admin. Raises CE003 otherwise, without
--- telling whether the campaign exists.
-create or replace function app_private.assert_may_edit_campaign(target_campaign_id uuid) returns void
-  language plpgsql stable
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-begin
-  if not app_private.current_user_may_edit_campaign(target_campaign_id) then
-    raise exception 'campaign % does not exist or is not yours to change', target_campaign_id using errcode = 'CE003';
-  end if;
-end;
-$$;
-comment on function app_private.assert_may_edit_campaign(uuid) is
-  E'Raises CE003 unless the signed-in user owns the campaign or is an admin.';
-
 create or replace function app_private.person_cause() returns jsonb
   language sql stable
   as $$ select jsonb_build_object('user_id', app_public.current_user_id()) $$;

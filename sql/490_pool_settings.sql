@@ -13,9 +13,23 @@ create or replace function app_private.pool_target_size() returns integer
 comment on function app_private.pool_target_size() is
   E'How many campaigns the master pool keeps ready (set_pool_target).';
 
+-- The pools' sizes, counted in one place: the partial index on pooled campaigns answers it.
+-- A user has at most one user pool campaign (campaigns_one_user_pool_per_user).
+create or replace function app_private.pool_sizes(out master_ready integer, out master_oldest_at timestamptz,
+                                                  out user_pools integer) returns record
+  language sql stable
+  as $$
+    select (count(*) filter (where pool_type = 'master'))::integer,
+           min(pool_created_at) filter (where pool_type = 'master'),
+           (count(*) filter (where pool_type = 'user'))::integer
+      from app_public.campaigns where is_pool
+  $$;
+comment on function app_private.pool_sizes() is
+  E'How many campaigns wait in the master pool (and since when the oldest), and how many users have a user pool campaign.';
+
 create or replace function app_private.master_pool_ready() returns integer
   language sql stable
-  as $$ select count(*)::integer from app_public.campaigns where is_pool and pool_type = 'master' $$;
+  as $$ select master_ready from app_private.pool_sizes() $$;
 comment on function app_private.master_pool_ready() is
   E'How many campaigns wait in the master pool.';
 

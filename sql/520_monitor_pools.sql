@@ -45,11 +45,10 @@ create or replace function app_private.record_pool_metrics() returns app_public.
     )
     insert into app_public.pool_metrics (master_ready, master_target, user_pools, assignments_today, pool_hits_today,
                                          replenishments_today, avg_seeding_ms, avg_assignment_ms)
-    select app_private.master_pool_ready(), app_private.pool_target_size(),
-           (select count(*)::integer from app_public.campaigns where is_pool and pool_type = 'user'),
+    select sizes.master_ready, app_private.pool_target_size(), sizes.user_pools,
            assignments.total, assignments.hits, replenishments.total,
            round(replenishments.avg_ms, 3), round(assignments.avg_ms, 3)
-      from assignments, replenishments
+      from app_private.pool_sizes() sizes, assignments, replenishments
     returning *
   $$;
 comment on function app_private.record_pool_metrics() is

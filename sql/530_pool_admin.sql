@@ -1,27 +1,40 @@
 -- Admin operations on the pools, as GraphQL (poolStatus, replenishPools, setPoolTarget,
 -- setPoolsEnabled) and for psql. Each checks assert_admin first.
 
+-- The pools at a glance, in one place: pool_status() gives it to admins as JSON, the view
+-- ops.pool_status to operators in psql.
+create or replace function app_private.pool_report(out enabled boolean, out master_ready integer, out master_target integer,
+                                                   out being_created integer, out master_oldest_at timestamptz,
+                                                   out user_pools integer, out health jsonb) returns record
+  language sql stable
+  as $$
+    select app_private.pools_enabled(), sizes.master_ready, app_private.pool_target_size(),
+           app_private.pools_being_replenished(), sizes.master_oldest_at, sizes.user_pools, app_private.pool_health()
+      from app_private.pool_sizes() sizes
+  $$;
+comment on function app_private.pool_report() is
+  E'Pools on or off; master ready / target / being created / oldest; user pools; health (ok, warning or critical, with the reason).';
+
 -- security definer (these functions): admins see every campaign through RLS anyway, but settings,
 -- jobs and graphile-worker's tables are app_private's and graphile_worker's.
 create or replace function app_public.pool_status() returns jsonb
   language plpgsql stable security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
+declare
+  v_report record;
 begin
   perform app_private.assert_admin();
+  v_report := app_private.pool_report();
   return jsonb_build_object(
-    'enabled', app_private.pools_enabled(),
-    'master', (
-      select jsonb_build_object(
-        'ready', count(*),
-        'target', app_private.pool_target_size(),
-        'being_created', app_private.pools_being_replenished(),
-        'oldest_age_seconds', round(extract(epoch from now() - min(pool_created_at)))::bigint)
-        from app_public.campaigns where is_pool and pool_type = 'master'),
-    'user_pools', (
-      select jsonb_build_object('users', count(distinct user_id), 'total', count(*))
-        from app_public.campaigns where is_pool and pool_type = 'user'),
-    'health', app_private.pool_health());
+    'enabled', v_report.enabled,
+    'master', jsonb_build_object(
+      'ready', v_report.master_ready,
+      'target', v_report.master_target,
+      'being_created', v_report.being_created,
+      'oldest_age_seconds', round(extract(epoch from now() - v_report.master_oldest_at))::bigint),
+    'user_pools', jsonb_build_object('users', v_report.user_pools, 'total', v_report.user_pools),
+    'health', v_report.health);
 end;
 $$;
 comment on function app_public.pool_status() is

@@ -57,9 +57,7 @@ create or replace function app_private.tg_bids__band_of_campaign_target() return
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  if not app_private.current_user_may_launch_campaign(NEW.campaign_id) then
-    raise exception 'campaign % does not exist or is not yours to change', NEW.campaign_id using errcode = 'CE003';
-  end if;
+  perform app_private.assert_may_launch_campaign(NEW.campaign_id);
   if not exists (
     select 1 from app_public.campaigns c join app_public.target_bands b on b.target_id = c.target_id
      where c.id = NEW.campaign_id and b.id = NEW.band_id

@@ -2,20 +2,6 @@
 -- populate_target and create_initial_pending_offers tasks do the work, and each step announces
 -- itself on the campaign's and its marketer's channels when it commits.
 
--- Marketers work as a team: any member may launch the marketer's campaigns.
--- security definer: see current_user_may_see_marketer.
-create or replace function app_private.current_user_may_launch_campaign(campaign_id uuid) returns boolean
-  language sql stable security definer
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-    select app_private.current_user_may_administer()
-        or exists (select 1 from app_public.campaigns c
-                    where c.id = campaign_id and not c.is_pool
-                      and (c.user_id = app_public.current_user_id() or app_private.current_user_may_see_marketer(c.marketer_id)))
-  $$;
-comment on function app_private.current_user_may_launch_campaign(uuid) is
-  E'True for the campaign''s owner, the members of its marketer, and admins.';
-
 -- Populates the target first when it is not populated yet (or again, with repopulate); the offers
 -- task waits while the target is populating, so it sees the new population.
 create or replace function app_private.enqueue_offers(offered_campaign app_public.campaigns, repopulate boolean) returns void
@@ -42,9 +28,7 @@ create or replace function app_private.launchable_campaign(launched_campaign_id 
 declare
   v_campaign app_public.campaigns;
 begin
-  if not app_private.current_user_may_launch_campaign(launched_campaign_id) then
-    raise exception 'campaign % does not exist or is not yours to change', launched_campaign_id using errcode = 'CE003';
-  end if;
+  perform app_private.assert_may_launch_campaign(launched_campaign_id);
   select * into v_campaign from app_public.campaigns where id = launched_campaign_id for update;
   if v_campaign.target_id is null then
     raise exception 'campaign "%" has no target', v_campaign.name

@@ -18,8 +18,8 @@ grant insert (user_id, name, tags), update (user_id, name, tags) on app_public.p
 alter table app_public.targets enable row level security;
 drop policy if exists all_member_or_admin on app_public.targets;
 create policy all_member_or_admin on app_public.targets for all
-  using (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer())
-  with check (marketer_id in (select app_private.current_user_marketer_ids()) or app_private.current_user_may_administer());
+  using (app_private.current_user_may_see_marketer(marketer_id))
+  with check (app_private.current_user_may_see_marketer(marketer_id));
 grant select, delete on app_public.targets to campaign_engine_visitor;
 grant insert (marketer_id, name), update (name) on app_public.targets to campaign_engine_visitor;
 

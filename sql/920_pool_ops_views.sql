@@ -1,14 +1,10 @@
 -- Pool monitoring for operators in psql: `select * from ops.pool_status;` and so on.
 
 create or replace view ops.pool_status as
-  select app_private.pools_enabled() as enabled,
-         app_private.master_pool_ready() as master_ready,
-         app_private.pool_target_size() as master_target,
-         (select now() - min(pool_created_at) from app_public.campaigns where is_pool and pool_type = 'master') as oldest_master,
-         (select count(*) from app_public.campaigns where is_pool and pool_type = 'user') as user_pools,
-         app_private.pools_being_replenished()::bigint as being_created,
-         app_private.pool_health() ->> 'status' as health,
-         app_private.pool_health() ->> 'reason' as reason;
+  select enabled, master_ready, master_target, now() - master_oldest_at as oldest_master,
+         user_pools::bigint as user_pools, being_created::bigint as being_created,
+         health ->> 'status' as health, health ->> 'reason' as reason
+    from app_private.pool_report();
 comment on view ops.pool_status is E'The pools at a glance, as app_public.pool_status() reports them to admins.';
 
 create or replace view ops.pool_assignments_today as

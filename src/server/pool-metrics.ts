@@ -52,8 +52,8 @@ export async function observePools(registry: Registry, { db, hub }: { db: Kysely
     registers,
     async collect() {
       const { rows: [sizes] } = await sql<{ master_ready: number; master_target: number; user_pools: number }>`
-        select app_private.master_pool_ready() as master_ready, app_private.pool_target_size() as master_target,
-               (select count(*)::int from app_public.campaigns where is_pool and pool_type = 'user') as user_pools
+        select sizes.master_ready, app_private.pool_target_size() as master_target, sizes.user_pools
+          from app_private.pool_sizes() sizes
       `.execute(db);
       for (const [pool, value] of Object.entries(sizes!)) this.set({ pool }, value);
     },
