@@ -131,7 +131,8 @@ describe("alert delivery", () => {
     await database.query(`select app_private.raise_alert('WARNING', 'retry_check', 'Checking retries', '{}')`);
     const [failed] = await waitFor(
       () => database.query<PendingJob>("select task_identifier, attempts, last_error from graphile_worker.jobs where task_identifier = 'send_alert_webhook'"),
-      (jobs) => jobs.length === 0 || jobs[0]!.attempts >= 1,
+      // attempts counts up when a worker takes the job, before it runs: wait for its error.
+      (jobs) => jobs.length === 0 || jobs[0]!.last_error !== null,
     );
     expect(failed).toMatchObject({ attempts: 1, last_error: expect.stringContaining("answered 500") });
     // The email is a job of its own, not held back by the webhook's failure.

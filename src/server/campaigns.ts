@@ -25,7 +25,7 @@ const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pag
 const ASSETS: Record<string, Asset> = {
   "campaigns.js": { file: path.join(pages, "campaigns.js"), type: "text/javascript" },
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
-  "live.js": { file: path.join(pages, "..", "live.js"), type: "text/javascript" },
+  "coalesced-reads.js": { file: path.join(pages, "..", "coalesced-reads.js"), type: "text/javascript" },
 };
 
 export function campaignsRouter(options: CampaignsPageOptions): Router {

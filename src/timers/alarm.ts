@@ -10,6 +10,7 @@
 import { type Kysely, sql } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
+import { coalescedReads } from "../pages/coalesced-reads.js";
 
 /** How many upcoming due times are held in memory at once. */
 const BATCH = 1_000;
@@ -34,7 +35,6 @@ export async function startTimerAlarm(options: {
   let listIsFull = false;
   let sleeping: NodeJS.Timeout | undefined;
   let reading: Promise<void> | undefined;
-  let readAgain = false;
   let stopped = false;
 
   // The due time is SQL's rule (app_private.timer_due_at); the alarm only asks for it.
@@ -57,22 +57,13 @@ export async function startTimerAlarm(options: {
     sleepUntilNextDeadline();
   }
 
-  /** One read at a time; a request during a read makes one more read after it. */
-  function reread(): void {
+  // One read at a time; a request during a read makes one more read after it.
+  const refresh = coalescedReads(async () => {
     if (stopped) return;
-    if (reading) {
-      readAgain = true;
-      return;
-    }
-    reading = readSchedule()
-      .catch((error: Error) => console.error(`timer alarm: ${error.message}`))
-      .finally(() => {
-        reading = undefined;
-        if (readAgain) {
-          readAgain = false;
-          reread();
-        }
-      });
+    await readSchedule().catch((error: Error) => console.error(`timer alarm: ${error.message}`));
+  });
+  function reread(): void {
+    if (!stopped) reading = refresh();
   }
 
   function sleepUntilNextDeadline(): void {

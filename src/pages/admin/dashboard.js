@@ -3,7 +3,7 @@
 // reads /admin/data again (one read at a time; events arriving meanwhile cause one more read).
 // Quick actions are the GraphQL admin mutations, sent with the session cookie.
 /* global uPlot */
-import { coalescedReads } from "./live.js";
+import { coalescedReads } from "./coalesced-reads.js";
 
 const $ = (selector) => document.querySelector(selector);
 

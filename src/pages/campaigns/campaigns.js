@@ -2,7 +2,7 @@
 // to /campaigns/events first; on `ready` (first connection and every reconnect) and on every event
 // it re-reads the campaigns through GraphQL (one read at a time; events arriving meanwhile cause
 // one more read), and turns target_populated and offers_created into flash messages.
-import { coalescedReads } from "./live.js";
+import { coalescedReads } from "./coalesced-reads.js";
 
 const $ = (selector) => document.querySelector(selector);
 
