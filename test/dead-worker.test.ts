@@ -74,6 +74,9 @@ const refillQueue = async () =>
     "select running::int, abandoned::int from ops.job_queue where task_identifier = 'replenish_pool'",
   ))[0];
 
+const masterRefillJobs = async () =>
+  (await database.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where key = 'replenish_pool:master'"))[0]!.n;
+
 const jobLockedBy = async (id: string) =>
   (await database.query<{ locked_by: string | null }>("select locked_by from graphile_worker.jobs where id = $1", [id]))[0]?.locked_by;
 
@@ -94,6 +97,9 @@ test("a worker killed with SIGKILL mid-job: its job shows as abandoned, then a l
 
     // A live worker, started before the death as in any deployment with more than one.
     await startInProcessWorker();
+    // Its start enqueues a master refill (a no-op at target 0): let it finish first, or the
+    // doomed worker may take it and die holding two jobs.
+    await waitFor(masterRefillJobs, (n) => n === 0, 30_000);
     // The test holds the job's row, so the live worker cannot unlock it before the test has seen
     // it abandoned; it waits and unlocks it as soon as the test lets go.
     await jobRow.connect();
