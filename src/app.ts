@@ -18,6 +18,8 @@ export interface AppOptions {
   port: number;
   /** What production mode hides (config.exposure); unset: development's. */
   exposure?: Exposure;
+  /** false: serve the API only, and leave the jobs (and the timer alarm) to `npm run worker` processes. */
+  worker?: boolean;
 }
 
 export interface RunningApp {
@@ -39,11 +41,15 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await hub.connect();
     const metrics = createMetrics();
     await started.add(await observePools(metrics.registry, { db, hub }));
-    const runner = await startWorker(options.ownerUrl, { hub });
-    await started.add(() => runner.stop());
-    metrics.observeWorker(runner);
-    let workerRunning = true;
-    runner.promise.finally(() => (workerRunning = false)).catch(() => {});
+    let workerRunning: (() => boolean) | undefined;
+    if (options.worker ?? true) {
+      const runner = await startWorker(options.ownerUrl, { hub });
+      await started.add(() => runner.stop());
+      metrics.observeWorker(runner);
+      let running = true;
+      runner.promise.finally(() => (running = false)).catch(() => {});
+      workerRunning = () => running;
+    }
 
     const server = await startServer({
       host: options.host,
@@ -54,7 +60,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       hub,
       metrics,
       authenticate: makeAuthenticate(db, options.jwtSecret),
-      workerRunning: () => workerRunning,
+      workerRunning,
       exposure: options.exposure,
     });
     await started.add(() => server.close());

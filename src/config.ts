@@ -46,6 +46,8 @@ export const config = {
   databaseStartupTimeoutSeconds: integer("DATABASE_STARTUP_TIMEOUT_SECONDS", 30),
   /** Seconds graceful shutdown waits for in-flight requests and jobs before giving up. */
   shutdownTimeoutSeconds: integer("SHUTDOWN_TIMEOUT_SECONDS", 20),
+  /** "false": this process serves the API only, and `npm run worker` processes run the jobs. */
+  runWorker: oneOf("RUN_WORKER", ["true", "false"], "true") === "true",
   graphileEnv: production ? "production" : "development",
   /** What production mode changes for clients (src/server/exposure.ts). */
   exposure: {

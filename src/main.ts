@@ -25,6 +25,7 @@ runUntilSignalled(async (teardown) => {
     host: config.host,
     port: config.port,
     exposure: config.exposure,
+    worker: config.runWorker,
   });
   await teardown.add(() => app.stop());
   console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);

@@ -7,6 +7,8 @@ import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("worker");
 const server = useTestApp(database);
+// An API-only instance (RUN_WORKER=false) on the same database.
+const apiOnly = useTestApp(database, { worker: false });
 
 const successes = async () => {
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -36,5 +38,15 @@ describe("graphile-worker", () => {
     const live = await fetch(`${server.url}/health/live`);
     expect(live.status).toBe(200);
     expect(await live.json()).toMatchObject({ status: "live" });
+  });
+});
+
+describe("RUN_WORKER=false", () => {
+  test("the process runs no worker: its health says the worker is elsewhere and stays ready; one worker pool beats", async () => {
+    const response = await waitFor(() => fetch(`${apiOnly.url}/health/ready`), (response) => response.status === 200, 30_000);
+    expect(await response.json()).toMatchObject({ database: "ok", worker: "elsewhere", migrations: "current" });
+    const pools = await database.query<{ n: number }>("select count(distinct worker_id)::int as n from ops.worker_heartbeats");
+    expect(pools).toEqual([{ n: 1 }]);
+    expect(await (await fetch(`${apiOnly.url}/metrics`)).text()).not.toMatch(/worker_jobs_total\{/);
   });
 });

@@ -18,7 +18,8 @@ export interface HealthSources {
   db: Kysely<DB>;
   /** Owner connection, for graphile-migrate to tell which committed migrations are pending. */
   ownerUrl: string;
-  workerRunning(): boolean;
+  /** Whether this process's worker runs; absent when the process runs none (RUN_WORKER=false). */
+  workerRunning?: () => boolean;
 }
 
 /** A readiness check that takes longer than this counts as the database not answering. */
@@ -88,8 +89,8 @@ async function readiness(sources: HealthSources) {
     database = `unreachable (${describe(error)})`;
     migrations = "unknown";
   }
-  const worker = sources.workerRunning() ? "running" : "stopped";
-  const ready = database === "ok" && migrations === "current" && worker === "running";
+  const worker = !sources.workerRunning ? "elsewhere" : sources.workerRunning() ? "running" : "stopped";
+  const ready = database === "ok" && migrations === "current" && worker !== "stopped";
   const degraded = degradedReason(pool);
   const status = !ready ? "unready" : degraded ? "degraded" : "ok";
   return { ready, body: { status, ...(degraded ? { degraded } : {}), database, worker, migrations, pool } };

@@ -6,7 +6,11 @@ import type { TestDatabase } from "./database.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256";
 
-export function useTestApp(database: TestDatabase): { readonly url: string } {
+/**
+ * `worker: false` for files that test the API alone: no jobs, cron or pool seeding run behind them
+ * (createCampaign then seeds inline, as it does whenever the pool is empty).
+ */
+export function useTestApp(database: TestDatabase, { worker = true }: { worker?: boolean } = {}): { readonly url: string } {
   let app: RunningApp | undefined;
   beforeAll(async () => {
     await database.query("select 1"); // creates the database
@@ -16,6 +20,7 @@ export function useTestApp(database: TestDatabase): { readonly url: string } {
       jwtSecret: TEST_JWT_SECRET,
       host: "127.0.0.1",
       port: 0,
+      worker,
     });
   });
   afterAll(async () => {
