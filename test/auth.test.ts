@@ -6,7 +6,7 @@ import { graphql, TEST_JWT_SECRET, tokenFor, useTestApp } from "./support/app.ts
 import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("auth");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 const WHO_AND_WHAT = `{ currentUser { email } allUsers { totalCount } allCampaigns { totalCount } }`;
 
 let validToken: string;

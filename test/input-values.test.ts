@@ -5,7 +5,7 @@ import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("input_values");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 
 let owner: string;
 

@@ -12,7 +12,7 @@ import { subscribe } from "./support/subscribe.ts";
 import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("limits");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 const defaults = limitsConfig();
 
 let token: string;

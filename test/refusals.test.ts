@@ -6,7 +6,7 @@ import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("refusals");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 
 let owner: string, member: string, stranger: string, participant: string;
 let campaign: string, otherCampaign: string, band: string, foreignBand: string, offer: string;

@@ -19,7 +19,7 @@ process.env.STREAMS_PER_USER = "2";
 process.env.STREAMS_PER_ANONYMOUS_ADDRESS = "2";
 
 const database = useTestDatabase("stream_rights");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 
 let marketer: string;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { subscribe } from "./support/subscribe.ts";
 import { waitFor } from "./support/wait.ts";
 
 const database = useTestDatabase("subscriptions");
-const server = useTestApp(database);
+const server = useTestApp(database, { worker: false });
 
 const CAMPAIGN_EVENTS = `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaignId campaign { name } } }`;
 interface Event {
