@@ -131,7 +131,14 @@ end;
 $$;
 comment on function app_private.tg_campaigns__expire_offers() is
   E'Trigger function: a campaign that becomes EXPIRED takes its pending offers with it.';
-create or replace trigger _600_expire_offers after update of status on app_public.campaigns
+-- _610: after _600_arrange_timers (430_campaign_lifecycle.sql), the order the two have always
+-- fired in (they once shared 600 and Postgres broke the tie by name). Neither reads what the other
+-- writes (timers and their jobs; offers and their stats), so no result depends on the order; the
+-- lifecycle's own consequences come first and the real-time ones after, as the files do. Every
+-- trigger on campaigns, in firing order: sql/TRIGGERS.md. The drop removes the old name from a
+-- database that has it.
+drop trigger if exists _600_expire_offers on app_public.campaigns;
+create or replace trigger _610_expire_offers after update of status on app_public.campaigns
   for each row when (NEW.status = 'EXPIRED' and OLD.status is distinct from 'EXPIRED')
   execute function app_private.tg_campaigns__expire_offers();
 
