@@ -47,6 +47,18 @@ create or replace function app_private.beat_worker(worker_id text, dead_after in
 comment on function app_private.beat_worker(text, interval) is
   E'Records that the worker pool is alive, and that a silence longer than dead_after will mean it is dead.';
 
+create or replace function app_private.record_health_ping(worker_id text) returns void
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    insert into app_hidden.worker_heartbeats as heartbeat (worker_id, beat_at)
+    values (record_health_ping.worker_id, now())
+    on conflict on constraint worker_heartbeats_pkey do update set beat_at = now();
+    delete from app_hidden.worker_heartbeats where beat_at < now() - interval '1 day';
+  $$;
+comment on function app_private.record_health_ping(text) is
+  E'What the health_ping job records: the worker pool took a job now (beat_at only; dead_after stays as it was), and workers silent for a day are forgotten.';
+
 create or replace function app_private.unlock_abandoned_jobs(judge_id text) returns text[]
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp

@@ -23,6 +23,25 @@ $$;
 comment on function app_private.image_is_referenced(uuid) is
   E'True while some content row of any campaign points at the image.';
 
+create or replace function app_private.lock_purgeable_image(image_id uuid) returns text
+  language plpgsql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+declare
+  v_file_id text;
+begin
+  -- Lock first, then look: the lock waits for a row that is starting to point at the image (its
+  -- foreign key check holds a share lock) to commit, and the look that follows then sees it.
+  select file_id into v_file_id from app_public.images where id = image_id for update;
+  if not found or app_private.image_is_referenced(image_id) then
+    return null;
+  end if;
+  return v_file_id;
+end;
+$$;
+comment on function app_private.lock_purgeable_image(uuid) is
+  E'The ImageKit file id of the image when no row points at it any more (null otherwise), with the image row locked until the transaction ends, so no row can start pointing at it meanwhile.';
+
 -- security definer: it fires for visitors, and must see every campaign's references (not only the
 -- rows their policies show) and reach app_private.add_job.
 create or replace function app_private.tg__enqueue_image_purge() returns trigger

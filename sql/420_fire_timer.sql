@@ -4,9 +4,10 @@
 --      advisory lock on the timer that the connection holds until the attempt ends. The lock is
 --      how recovery tells a dead worker from a busy one: Postgres releases it when the worker's
 --      connection goes away.
---   2. complete_timer_execution: the timer's effect, RUNNING → COMPLETED, the execution
---      COMPLETED; all or nothing. If it fails, fail_timer_execution records the failure and
---      schedules a retry with backoff, or marks the timer FAILED and raises an alert.
+--   2. finish_timer_execution (a procedure): complete_timer_execution (the timer's effect,
+--      RUNNING → COMPLETED, the execution COMPLETED; all or nothing), committed, then the lock
+--      released. If it fails, fail_timer_execution records the failure and schedules a retry
+--      with backoff, or marks the timer FAILED and raises an alert.
 --
 -- Effects are idempotent: a timer whose campaign is already where the timer would take it
 -- completes without a transition, so a timer fired twice changes the campaign once.
@@ -138,6 +139,21 @@ end;
 $$;
 comment on function app_private.complete_timer_execution(uuid) is
   E'Applies the timer''s effect and records the attempt as COMPLETED.';
+
+-- A procedure, so that the commit comes before the unlock: unlocked first, another worker could
+-- claim the timer before its COMPLETED is visible. Postgres refuses transaction control in a
+-- routine with a SET clause, so this one has none and qualifies every name.
+create or replace procedure app_private.finish_timer_execution(execution_id uuid, fired_timer_id uuid)
+  language plpgsql
+  as $$
+begin
+  perform app_private.complete_timer_execution(execution_id);
+  commit;
+  perform pg_catalog.pg_advisory_unlock(app_private.timer_lock_key(fired_timer_id));
+end;
+$$;
+comment on procedure app_private.finish_timer_execution(uuid, uuid) is
+  E'Step 2 of firing a timer: complete_timer_execution, committed, then the timer''s advisory lock released. CALL it outside a transaction.';
 
 create or replace function app_private.fail_timer_execution(execution_id uuid, error text) returns app_public.timer_status
   language plpgsql volatile

@@ -3,7 +3,7 @@
 // worker then). The rules are in sql/420_fire_timer.sql; this task holds one connection for the
 // whole attempt, because the timer's advisory lock taken by start_timer_execution belongs to it:
 //   1. claim (its own transaction, so RUNNING and the STARTED execution are visible at once);
-//   2. the effect and COMPLETED, in one transaction sent as one message;
+//   2. the effect and COMPLETED, committed, then the lock released (finish_timer_execution, one call);
 //   3. on failure, record it: fail_timer_execution schedules the retry with backoff itself, so
 //      the job succeeds either way and graphile-worker's own retries stay for lost connections.
 import type { Task } from "graphile-worker";
@@ -23,19 +23,15 @@ const task: Task = async (payload, helpers) => {
     );
     const executionId = claim?.execution_id;
     if (!executionId) return; // not due, already done, cancelled, or being fired by another worker
-    const unlock = `select pg_advisory_unlock(app_private.timer_lock_key(${client.escapeLiteral(timerId)}))`;
     try {
-      await client.query(
-        `begin; select app_private.complete_timer_execution(${client.escapeLiteral(executionId)}); commit; ${unlock}`,
-      );
+      await client.query("call app_private.finish_timer_execution($1, $2)", [executionId, timerId]);
     } catch (error) {
       const message = (error as Error).message;
-      await client.query("rollback");
       const { rows: [outcome] } = await client.query<{ status: string }>(
         "select app_private.fail_timer_execution($1, $2) as status",
         [executionId, message],
       );
-      await client.query(unlock);
+      await client.query("select pg_advisory_unlock(app_private.timer_lock_key($1))", [timerId]);
       helpers.logger.error(`timer ${timerId} failed (${message}); it is now ${outcome?.status}`);
     }
   });

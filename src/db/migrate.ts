@@ -15,6 +15,7 @@ import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgRe
 import { config, projectRoot } from "../config.ts";
 import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
+import { inTransaction } from "./transaction.ts";
 import { isDatabaseUnavailable, retryWhileUnavailable } from "./unavailable.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
@@ -47,11 +48,10 @@ async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<vo
   const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
   const texts = await Promise.all(files.map((file) => readFile(path.join(sqlFolder, file), "utf8")));
   const hash = createHash("sha256").update(JSON.stringify([files, texts])).digest("hex");
-  await withClient(ownerUrl, "migrate", async (client) => {
-    try {
-      await client.query("begin");
+  await withClient(ownerUrl, "migrate", (client) =>
+    inTransaction(client, async () => {
       const { rows: [applied] } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
-      if (mode === "when-changed" && applied?.hash === hash) return void (await client.query("commit"));
+      if (mode === "when-changed" && applied?.hash === hash) return;
       await client.query(`set local lock_timeout = '${SQL_FOLDER_LOCK_TIMEOUT}'`);
       for (const [index, file] of files.entries()) {
         try {
@@ -65,12 +65,8 @@ async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<vo
            on conflict (only_row) do update set hash = excluded.hash, applied_at = now()`,
         [hash],
       );
-      await client.query("commit");
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    }
-  });
+    }),
+  );
 }
 
 /**

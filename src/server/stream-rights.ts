@@ -12,6 +12,7 @@ import type pg from "pg";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
 import { createPool } from "../db/connection.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { actAs } from "../auth/pg-settings.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
@@ -78,16 +79,13 @@ export class StreamRights {
     if (!campaign && !marketer) return false;
     const client = await this.pool.connect();
     try {
-      await client.query("begin");
-      await actAs(client, claims);
-      const { rows: [row] } = campaign
-        ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [campaign[1]])
-        : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [marketer![1]]);
-      await client.query("commit");
-      return row!.allowed;
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
+      return await inTransaction(client, async () => {
+        await actAs(client, claims);
+        const { rows: [row] } = campaign
+          ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [campaign[1]])
+          : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [marketer![1]]);
+        return row!.allowed;
+      });
     } finally {
       client.release();
     }
