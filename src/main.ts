@@ -28,7 +28,7 @@ runUntilSignalled(async (teardown) => {
     worker: config.runWorker,
   });
   await teardown.add(() => app.stop());
-  console.log(`campaign-engine is running (database: ${database.embedded ? "embedded PostgreSQL under " + config.dataDir : "DATABASE_URL"})`);
+  console.log(`campaign-engine is running (database: ${database.embedded ? `embedded PostgreSQL under ${config.dataDir}` : "DATABASE_URL"})`);
   console.log(`  GraphQL   ${app.url}/graphql  (websockets: ${app.url.replace("http", "ws")}/graphql)`);
   console.log(`  GraphiQL  ${config.exposure.production ? "off (production)" : `${app.url}/graphiql`}`);
   console.log(`  health    ${app.url}/health/live (liveness), ${app.url}/health/ready (readiness)`);

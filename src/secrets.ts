@@ -33,7 +33,7 @@ export async function loadSecrets(): Promise<Secrets> {
   };
   if (Object.keys(stored).length < Object.keys(secrets).length) {
     await mkdir(config.dataDir, { recursive: true });
-    await writeFile(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+    await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return {
     ...secrets,

@@ -51,8 +51,8 @@ async function openAs(browser: Browser, token: string): Promise<Page> {
   return page;
 }
 
-const row = (page: Page) => `#campaigns tr[data-campaign-id="${campaign}"]`;
-const cellText = (page: Page, cell: string) => async () => (await page.textContent(`${row(page)} td.${cell}`))?.trim();
+const row = () => `#campaigns tr[data-campaign-id="${campaign}"]`;
+const cellText = (page: Page, cell: string) => async () => (await page.textContent(`${row()} td.${cell}`))?.trim();
 const flashes = (page: Page) => async () => page.$$eval("#flash li", (items) => items.map((item) => item.textContent ?? ""));
 
 test("launching in one member's page shows the progress and the pending offers in both, without reloading", async () => {
@@ -60,17 +60,17 @@ test("launching in one member's page shows the progress and the pending offers i
   expect(await cellText(alice, "pending-offers")()).toBe("0");
   expect(await cellText(bob, "pending-offers")()).toBe("0");
 
-  await alice.click(`${row(alice)} button:has-text("Launch")`);
+  await alice.click(`${row()} button:has-text("Launch")`);
   for (const page of [alice, bob]) {
     await waitFor(flashes(page), (messages) => messages.includes("Target populated! Creating offers..."), 20_000);
     await waitFor(flashes(page), (messages) => messages.includes(`${PEOPLE} offers created successfully`), 20_000);
     await waitFor(cellText(page, "pending-offers"), (text) => text === String(PEOPLE), 10_000);
-    expect(await page.textContent(`${row(page)} td.status`)).toBe("RUNNING");
+    expect(await page.textContent(`${row()} td.status`)).toBe("RUNNING");
     expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
   }
   // The bullseye takes every fifth player: 10 × 2 + 40 × 1 in marketer cost.
   expect(await cellText(bob, "pending-spend")()).toBe((60).toLocaleString("en-US", { minimumFractionDigits: 2 }));
-  expect(await bob.isVisible(`${row(bob)} button:has-text("Refresh Offers")`)).toBe(true);
+  expect(await bob.isVisible(`${row()} button:has-text("Refresh Offers")`)).toBe(true);
   await bob.screenshot({ path: path.join(ARTIFACTS_DIR, "campaigns-manager.png"), fullPage: true });
   await Promise.all([alice.context().close(), bob.context().close()]);
 }, 60_000);

@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { GraphQLError } from "postgraphile/graphql";
 import { scrubInternalNames } from "../src/graphql/scrub-error.ts";
 import { graphql, TEST_JWT_SECRET, tokenFor, useTestApp } from "./support/app.ts";
-import { createUser } from "./support/as-user.ts";
 import { useBrowser } from "./support/browser.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { type Started, startMain } from "./support/process.ts";

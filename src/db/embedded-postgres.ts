@@ -146,7 +146,7 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
       await chown(pgdata, user.uid, user.gid);
     }
     const passwordFile = path.join(pgdata, "..", `.initdb-password-${process.pid}`);
-    await writeFile(passwordFile, superuserPassword + "\n", { mode: 0o600 });
+    await writeFile(passwordFile, `${superuserPassword}\n`, { mode: 0o600 });
     if (user) await chown(passwordFile, user.uid, user.gid);
     try {
       await asPostgres(

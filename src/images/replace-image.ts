@@ -43,7 +43,7 @@ export async function replaceImage(db: Kysely<DB>, asVisitor: AsVisitor, input: 
   // CE020, as for any update the caller may not make (src/graphql/refused-changes.ts).
   if (!current) throw new ImageError(`${input.table} ${input.recordId} does not exist, or you may not change it`, "CE020");
 
-  let uploaded;
+  let uploaded: Awaited<ReturnType<typeof uploadFile>>;
   try {
     uploaded = await uploadFile(input.content, input.fileName, `/campaigns/${input.table}`);
   } catch (error) {

@@ -107,18 +107,20 @@ export class StreamRights {
   /** Follows `stream`'s rights until the returned function is called. */
   watch(stream: WatchedStream): () => void {
     const userId = stream.claims.sub;
-    let streams = this.byUser.get(userId);
-    if (!streams) this.byUser.set(userId, (streams = new Set()));
+    const streams = this.byUser.get(userId) ?? new Set();
+    this.byUser.set(userId, streams);
     streams.add(stream);
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       if (stream.claims.exp === undefined) return;
       const left = stream.claims.exp * 1000 - Date.now();
-      if (left > MAX_TIMER_MS) return void (timer = setTimeout(arm, MAX_TIMER_MS));
-      timer = setTimeout(() => stream.end({
-        code: LIMIT_CODES.tokenExpired,
-        message: `your token expired at ${new Date(stream.claims.exp! * 1000).toISOString()}: sign in again`,
-      }), Math.max(0, left));
+      timer =
+        left > MAX_TIMER_MS
+          ? setTimeout(arm, MAX_TIMER_MS)
+          : setTimeout(() => stream.end({
+              code: LIMIT_CODES.tokenExpired,
+              message: `your token expired at ${new Date(stream.claims.exp! * 1000).toISOString()}: sign in again`,
+            }), Math.max(0, left));
     };
     arm();
     if (stream.checkedAt !== undefined && stream.checkedAt !== this.notifications) void this.recheck(stream);

@@ -72,7 +72,7 @@ interface Connection {
 
 function closeReason(text: string): string {
   const bytes = Buffer.from(text);
-  return bytes.length <= MAX_REASON_BYTES ? text : bytes.subarray(0, MAX_REASON_BYTES - 3).toString().replace(/\uFFFD$/, "") + "...";
+  return bytes.length <= MAX_REASON_BYTES ? text : `${bytes.subarray(0, MAX_REASON_BYTES - 3).toString().replace(/\uFFFD$/, "")}...`;
 }
 
 function refuseUpgrade(socket: Duplex, message: string, code: string) {

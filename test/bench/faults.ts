@@ -390,7 +390,9 @@ function watchOverWebsocket(url: () => string, token: string, campaignId: string
     closeCodes,
     eventErrors: () => eventErrors,
     /** No more reconnecting: whatever closes the socket now is final. */
-    stopReconnecting: () => void (stopping = true),
+    stopReconnecting: () => {
+      stopping = true;
+    },
     dispose: () => client.dispose(),
   };
 }
@@ -445,7 +447,9 @@ function watchOverSse(url: () => string, token: string, marketerId: string) {
   return {
     stream,
     endings,
-    stopReconnecting: () => void (stopping = true),
+    stopReconnecting: () => {
+      stopping = true;
+    },
     dispose: () => {
       stopping = true;
       current?.destroy();
@@ -1052,7 +1056,7 @@ try {
       .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uuid>");
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
-  if (reasons.size) console.log("failures:\n" + [...reasons].sort((a, b) => b[1] - a[1]).map(([key, n]) => `  ${String(n).padStart(5)}× ${key.slice(0, 220)}`).join("\n"));
+  if (reasons.size) console.log(`failures:\n${[...reasons].sort((a, b) => b[1] - a[1]).map(([key, n]) => `  ${String(n).padStart(5)}× ${key.slice(0, 220)}`).join("\n")}`);
   const withoutRetryAfter = failed.filter((attempt) => retryable(attempt) && attempt.status === 503 && !attempt.retryAfter).length;
   const notServiceUnavailable = failed.filter((attempt) => retryable(attempt) && attempt.status !== 503).length;
   if (withoutRetryAfter || notServiceUnavailable) {

@@ -368,13 +368,17 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
       if (setup.holdsAllowance) {
         for (let i = 0; i < ANONYMOUS_WEBSOCKETS_ALLOWED; i++) {
           const result = await ws(REQUEST_TIMEOUT_MS);
-          if (result.close) (held.push(result.close), websockets++);
-          else refused.push(`websocket ${i + 1}: ${result.code}`);
+          if (result.close) {
+            held.push(result.close);
+            websockets++;
+          } else refused.push(`websocket ${i + 1}: ${result.code}`);
         }
         for (let i = 0; i < USER_STREAMS_ALLOWED; i++) {
           const result = await sse(REQUEST_TIMEOUT_MS);
-          if (result.close) (held.push(result.close), streams++);
-          else refused.push(`stream ${i + 1}: ${result.code}`);
+          if (result.close) {
+            held.push(result.close);
+            streams++;
+          } else refused.push(`stream ${i + 1}: ${result.code}`);
         }
       }
       port.postMessage({ type: "prepared", websockets, streams, refused } satisfies FromWorker);

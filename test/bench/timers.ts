@@ -39,7 +39,7 @@ async function scheduleTimers(db: Kysely<DB>, ownerId: string, count: number, la
           c.id,
           ${first!.first_due_at}::timestamptz + (c.n - 1) * (${WINDOW_S}::numeric / ${count}) * interval '1 second',
           24, false)
-        from (select id, split_part(name, ' ', 2)::int as n from app_public.campaigns where name like ${label + " %"}) as c
+        from (select id, split_part(name, ' ', 2)::int as n from app_public.campaigns where name like ${`${label} %`}) as c
         where c.n > ${offset} and c.n <= ${offset + SCHEDULE_BATCH}
       `.execute(trx);
     });
@@ -50,7 +50,7 @@ async function waitUntilFired(db: Kysely<DB>, label: string, count: number, dead
   while (Date.now() < deadline) {
     const { rows: [done] } = await sql<{ completed: number }>`
       select count(*)::int as completed from app_public.campaign_timers t join app_public.campaigns c on c.id = t.campaign_id
-      where c.name like ${label + " %"} and t.status = 'COMPLETED'
+      where c.name like ${`${label} %`} and t.status = 'COMPLETED'
     `.execute(db);
     if (done!.completed >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -69,7 +69,7 @@ async function measure(db: Kysely<DB>, label: string) {
     from (
       select t.scheduled_at, t.executed_at, extract(epoch from t.executed_at - t.scheduled_at) * 1000 as late_ms
       from app_public.campaign_timers t join app_public.campaigns c on c.id = t.campaign_id
-      where c.name like ${label + " %"} and t.status = 'COMPLETED'
+      where c.name like ${`${label} %`} and t.status = 'COMPLETED'
     ) as fired
   `.execute(db);
   // Fired twice = a second completed execution, or a second CREATED → RUNNING in the log.
@@ -77,10 +77,10 @@ async function measure(db: Kysely<DB>, label: string) {
     select (
       (select count(*) from (
          select e.timer_id from app_public.timer_executions e join app_public.campaigns c on c.id = e.campaign_id
-         where c.name like ${label + " %"} and e.status = 'COMPLETED' group by e.timer_id having count(*) > 1) as t)
+         where c.name like ${`${label} %`} and e.status = 'COMPLETED' group by e.timer_id having count(*) > 1) as t)
       + (select count(*) from (
          select l.campaign_id from app_public.campaign_state_log l join app_public.campaigns c on c.id = l.campaign_id
-         where c.name like ${label + " %"} and l.to_state = 'RUNNING' group by l.campaign_id having count(*) > 1) as l)
+         where c.name like ${`${label} %`} and l.to_state = 'RUNNING' group by l.campaign_id having count(*) > 1) as l)
     )::int as duplicates
   `.execute(db);
   return {
