@@ -22,7 +22,7 @@ create or replace function app_private.start_target_population(populated_target_
      where id = populated_target_id and population_status <> 'populating';
   $$;
 comment on function app_private.start_target_population(uuid) is
-  E'Marks a target populating: offers for its campaigns wait until populate_target has finished.';
+  E'Marks a target populating; the offers that wait for it are enqueued when populate_target has finished.';
 
 -- Returns the last participant id of the batch (null when there was none) and what changed.
 create or replace function app_private.populate_target_batch(populated_target_id uuid, after_participant_id uuid, batch_size integer)
@@ -59,8 +59,17 @@ create or replace function app_private.populate_target_batch(populated_target_id
 comment on function app_private.populate_target_batch(uuid, uuid, integer) is
   E'Applies the population difference for the next batch_size participants after after_participant_id.';
 
--- Announced to every campaign launched at the target, on its channel and its marketer's.
-create or replace function app_private.finish_target_population(populated_target_id uuid) returns integer
+-- Announced to every campaign at the target, on its channel and its marketer's. The running
+-- campaigns whose launch or refresh asked for this population (the populate_target job carries
+-- them) get their offers job now, the population being what their offers are made from; so do
+-- those launched that have no offer yet, whose ask a population job could have lost (a job that
+-- fails after a newer one took its key is not retried). The others keep their offers as they are
+-- until they refresh them. The update comes first: its lock on the target's row is the one
+-- enqueue_offers (sql/630_launch_campaign.sql) reads the status under, so a launch committing
+-- meanwhile is served by this population or the next.
+drop function if exists app_private.finish_target_population(uuid);
+create or replace function app_private.finish_target_population(populated_target_id uuid, offered_campaign_ids uuid[] default '{}')
+  returns integer
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
@@ -72,8 +81,13 @@ begin
   select coalesce(sum(population), 0) into v_population from app_public.target_bands where target_id = populated_target_id;
   perform app_private.notify_campaign_event(c.id, c.marketer_id, 'target_populated', v_population)
      from app_public.campaigns c where c.target_id = populated_target_id;
+  perform app_private.enqueue_initial_offers(c.id)
+     from app_public.campaigns c
+    where c.target_id = populated_target_id and c.status = 'RUNNING'
+      and (c.id = any(offered_campaign_ids)
+           or (c.launched_at is not null and not exists (select 1 from app_public.offers o where o.campaign_id = c.id)));
   return v_population;
 end;
 $$;
-comment on function app_private.finish_target_population(uuid) is
-  E'Marks a target populated and sends target_populated (with the population) for each of its campaigns.';
+comment on function app_private.finish_target_population(uuid, uuid[]) is
+  E'Marks a target populated, sends target_populated (with the population) for each of its campaigns, and enqueues the offers of its running campaigns that are given or launched without an offer yet.';

@@ -83,6 +83,19 @@ create or replace function app_private.create_offers_batch(offered_campaign_id u
 comment on function app_private.create_offers_batch(uuid, uuid, integer) is
   E'Creates the pending offers of the next batch of the campaign''s target population; skips those that exist.';
 
+-- The start of create_initial_pending_offers, from a launch at a populated target
+-- (enqueue_offers) or from the end of a population (finish_target_population): keyed by campaign,
+-- so a second cause while the job is still queued makes no second job.
+create or replace function app_private.enqueue_initial_offers(offered_campaign_id uuid) returns void
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select app_private.add_job('create_initial_pending_offers', json_build_object('campaign_id', offered_campaign_id),
+                               job_key => 'create_initial_pending_offers:' || offered_campaign_id);
+  $$;
+comment on function app_private.enqueue_initial_offers(uuid) is
+  E'Enqueues create_initial_pending_offers for a campaign (job key per campaign).';
+
 -- The end of create_initial_pending_offers: one notification for all of its batches.
 create or replace function app_private.announce_offers_created(offered_campaign_id uuid, created integer) returns void
   language sql volatile

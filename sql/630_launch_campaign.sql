@@ -2,24 +2,39 @@
 -- populate_target and create_initial_pending_offers tasks do the work, and each step announces
 -- itself on the campaign's and its marketer's channels when it commits.
 
--- Populates the target first when it is not populated yet (or again, with repopulate); the offers
--- task waits while the target is populating, so it sees the new population.
+-- A populated target gets the offers job at once. Otherwise (or again, with repopulate) the target
+-- is populated first, and the populate_target job carries the campaign, so that its end
+-- (finish_target_population) enqueues the offers job: no job waits for the population. Its
+-- payload is a list of {target_id, campaign_id}, and graphile-worker appends the list of a job
+-- added with the same key (one per target) to that of the job still queued: the campaigns that ask
+-- meanwhile share one population. Once that job runs, adding it again makes a new one.
 create or replace function app_private.enqueue_offers(offered_campaign app_public.campaigns, repopulate boolean) returns void
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
+declare
+  v_population_status text;
 begin
-  if repopulate or exists (select 1 from app_public.targets where id = offered_campaign.target_id and population_status <> 'populated') then
+  -- Read under the target's row lock, which finish_target_population's update takes too, so a
+  -- launch that commits while a population finishes is not lost: either it locked first, read
+  -- populating and added the job while the running one was locked (graphile-worker then adds a new
+  -- one, which runs after this commit and carries this campaign), or it waited for that commit and
+  -- read populated, and enqueues its offers without populating the target again. (No key update:
+  -- it does not block the foreign keys that point at the target, of bands and populations.)
+  select population_status into v_population_status from app_public.targets
+   where id = offered_campaign.target_id for no key update;
+  if repopulate or v_population_status <> 'populated' then
     perform app_private.start_target_population(offered_campaign.target_id);
-    perform app_private.add_job('populate_target', json_build_object('target_id', offered_campaign.target_id),
+    perform app_private.add_job('populate_target',
+                                json_build_array(json_build_object('target_id', offered_campaign.target_id, 'campaign_id', offered_campaign.id)),
                                 job_key => 'populate_target:' || offered_campaign.target_id);
+  else
+    perform app_private.enqueue_initial_offers(offered_campaign.id);
   end if;
-  perform app_private.add_job('create_initial_pending_offers', json_build_object('campaign_id', offered_campaign.id),
-                              job_key => 'create_initial_pending_offers:' || offered_campaign.id);
 end;
 $$;
 comment on function app_private.enqueue_offers(app_public.campaigns, boolean) is
-  E'Enqueues populate_target (when needed) and create_initial_pending_offers for a campaign.';
+  E'Enqueues create_initial_pending_offers for a campaign at a populated target, else populate_target, whose end enqueues the offers.';
 
 create or replace function app_private.launchable_campaign(launched_campaign_id uuid) returns app_public.campaigns
   language plpgsql volatile

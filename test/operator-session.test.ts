@@ -85,7 +85,9 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   refresh_offers: async () => {
     const id = await campaignIn("RUNNING", { bid: true, launched: true });
     await database.query("select app_public.refresh_offers($1)", [id]);
-    expect(await database.query("select key from graphile_worker.jobs where key = $1", [`create_initial_pending_offers:${id}`])).toHaveLength(1);
+    // It re-populates the target; the population's job carries the campaign, whose offers its end enqueues.
+    expect(await database.query("select key from graphile_worker._private_jobs where key = $1 and payload::jsonb @> $2::jsonb",
+      [`populate_target:${target}`, JSON.stringify([{ target_id: target, campaign_id: id }])])).toHaveLength(1);
   },
   pool_status: async () => {
     expect(await one("select app_public.pool_status() -> 'enabled' as enabled")).toEqual({ enabled: true });

@@ -102,13 +102,28 @@ const bandCounters = (targetId: string) =>
   database.query<{ position: number; population: number }>(
     "select position, population from app_public.target_bands where target_id = $1 order by position", [targetId]);
 /** The worker's jobs, queued or running, for a campaign or its target: by payload (which the
- *  graphile_worker.jobs view leaves out), so a running job whose key a newer one took counts too. */
+ *  graphile_worker.jobs view leaves out), so a running job whose key a newer one took counts too.
+ *  A population's payload is a list of {target_id, campaign_id}, one per campaign waiting for it. */
 const launchJobs = (campaignId: string, targetId: string) =>
-  database.query<{ task_identifier: string; payload: { campaign_id?: string; waits?: number } }>(
+  database.query<{ task_identifier: string; payload: any }>(
     `select tasks.identifier as task_identifier, jobs.payload from graphile_worker._private_jobs jobs
        join graphile_worker._private_tasks tasks on tasks.id = jobs.task_id
-      where jobs.payload->>'campaign_id' = $1 or jobs.payload->>'target_id' = $2`,
+      where jobs.payload->>'campaign_id' = $1 or jobs.payload->>'target_id' = $2
+         or jobs.payload::jsonb @> jsonb_build_array(jsonb_build_object('target_id', $2::text))`,
     [campaignId, targetId]);
+/** Backends waiting for a lock that this one holds. */
+const blockedBy = async (client: pg.Client) => {
+  const { rows: [{ pid }] } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
+  return (await database.query<{ n: number }>(
+    "select count(*)::int as n from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))", [pid]))[0]!.n;
+};
+/** Every notification of a launch's jobs is in `events` once none of its jobs is left and a
+ *  sentinel NOTIFY on the channel, which arrives after every notification committed before it, is. */
+async function settled(events: { channel: string; payload: any }[], campaignId: string, targetId: string) {
+  await waitFor(() => launchJobs(campaignId, targetId), (jobs) => jobs.length === 0, 20_000);
+  await database.query("select pg_notify($1, $2)", [`campaign:${campaignId}`, JSON.stringify({ event: "sentinel", campaign_id: campaignId })]);
+  await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "sentinel" && e.payload.campaign_id === campaignId));
+}
 const stats = async (campaignId: string) => (await database.query<{ stats: any }>("select app_public.campaign_stats($1) as stats", [campaignId]))[0]!.stats;
 
 /** Collects NOTIFY payloads of some channels on a connection of its own. */
@@ -124,6 +139,14 @@ async function listen(...channels: string[]) {
   client.on("notification", (message) => received.push({ channel: message.channel, payload: JSON.parse(message.payload!) }));
   for (const channel of channels) await client.query(`listen "${channel}"`);
   return received;
+}
+
+/** A connection of the test's own, ended after the test. */
+async function connect() {
+  const client = new pg.Client({ connectionString: database.ownerUrl });
+  await client.connect();
+  listeners.push(client);
+  return client;
 }
 
 describe("population", () => {
@@ -233,41 +256,118 @@ describe("launching, with the worker", () => {
     const events = await listen(`campaign:${campaign}`);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
     await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "offers_created"), 30_000);
-    // A straggler could only come from a job of this launch: once none is left, a sentinel NOTIFY on
-    // the same channel arrives after every notification committed before it, a straggler's too.
-    await waitFor(() => launchJobs(campaign, t.target), (jobs) => jobs.length === 0, 10_000);
-    await database.query("select pg_notify($1, $2)", [`campaign:${campaign}`, JSON.stringify({ event: "sentinel" })]);
-    await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "sentinel"));
+    // A straggler could only come from a job of this launch.
+    await settled(events, campaign, t.target);
     expect(events.filter((e) => e.payload.event === "offers_created").map((e) => e.payload.count)).toEqual([2_500]);
     expect(await stats(campaign)).toMatchObject({ pending_offers: 2_500 });
   });
 
-  test("the offers task waits while the target is being populated, then makes the offers", async () => {
+  test("a launch at a target still being populated leaves no offers job waiting: the end of the population enqueues it", async () => {
     const t = await createTarget();
-    await addParticipants(t, [["gamer"]]);
-    const campaign = await createCampaign(t);
-    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
-    await database.query("select app_private.start_target_population($1)", [t.target]);
-    await database.query("select app_private.add_job('create_initial_pending_offers', json_build_object('campaign_id', $1::uuid))", [campaign]);
-    // The task has run and found the target populating once its one job is the one it put back, with
-    // waits counted (while it puts itself back again, the two are queued for a moment).
-    const [waiting] = await waitFor(() => launchJobs(campaign, t.target),
-      (jobs) => jobs.length === 1 && (jobs[0]!.payload.waits ?? 0) >= 1, 10_000);
-    expect(waiting!.task_identifier).toBe("create_initial_pending_offers");
-    expect((await stats(campaign)).pending_offers).toBe(0);
-    await populate(t.target);
-    await waitFor(() => stats(campaign), (s) => s.pending_offers === 1, 10_000);
+    await addParticipants(t, [["gamer", "vip"], ["gamer"], ["chess"]]);
+    const [first, second] = [await createCampaign(t), await createCampaign(t)];
+    const events = await listen(`campaign:${first}`, `campaign:${second}`);
+    // Holds the population back: its first batch inserts rows that point at these bands.
+    const holder = await connect();
+    await holder.query("begin");
+    await holder.query("select 1 from app_public.target_bands where target_id = $1 for update", [t.target]);
+
+    await asUser(database, alice, "select app_public.launch_campaign($1)", [first]);
+    await waitFor(() => blockedBy(holder), (n) => n >= 1, 20_000);
+    // The second launch comes while the target is populating.
+    await asUser(database, bob, "select app_public.launch_campaign($1)", [second]);
+    for (const campaign of [first, second]) {
+      const jobs = await launchJobs(campaign, t.target);
+      expect(jobs.map((job) => job.task_identifier)).not.toContain("create_initial_pending_offers");
+      expect(jobs.filter((job) => job.task_identifier === "populate_target").flatMap((job) => job.payload))
+        .toContainEqual({ target_id: t.target, campaign_id: campaign });
+      expect(await stats(campaign)).toMatchObject({ pending_offers: 0 });
+    }
+    expect(await database.query("select key from graphile_worker.jobs where key = any($1)",
+      [[first, second].map((campaign) => `create_initial_pending_offers:${campaign}`)])).toEqual([]);
+
+    await holder.query("commit");
+    for (const campaign of [first, second]) {
+      await waitFor(() => stats(campaign), (s) => s.pending_offers === 2, 20_000);
+      await settled(events, campaign, t.target);
+      const received = events.filter((e) => e.channel === `campaign:${campaign}`).map((e) => e.payload);
+      expect(received.filter((e) => e.event === "offers_created")).toEqual([{ event: "offers_created", campaign_id: campaign, count: 2 }]);
+      expect(received).toContainEqual({ event: "target_populated", campaign_id: campaign, count: 2 });
+      expect(await stats(campaign)).toMatchObject({ population: 2, pending_offers: 2, pending_spend: 3, unique_reach: 2 });
+    }
   });
 
-  test("refresh_offers reaches the people who joined the target since", async () => {
+  test("a launch that commits while a population finishes waits for it, then makes its offers without populating again", async () => {
     const t = await createTarget();
     await addParticipants(t, [["gamer"]]);
+    await populate(t.target);
     const campaign = await createCampaign(t);
-    await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
+    const events = await listen(`campaign:${campaign}`);
+    // A population that is finishing: its finish has run, its commit has not come yet.
+    await database.query("select app_private.start_target_population($1)", [t.target]);
+    const finishing = await connect();
+    await finishing.query("begin");
+    await finishing.query("select app_private.finish_target_population($1)", [t.target]);
+
+    let launched = false;
+    const launching = asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]).then(() => { launched = true; });
+    const blocked = await waitFor(async () => ({ blocked: await blockedBy(finishing), launched }), (v) => v.blocked >= 1 || v.launched, 20_000);
+    expect(blocked.launched).toBe(false);
+    await finishing.query("commit");
+    await launching;
+
     await waitFor(() => stats(campaign), (s) => s.pending_offers === 1, 20_000);
+    await settled(events, campaign, t.target);
+    // One target_populated, the finishing population's: the launch read populated.
+    expect(events.map((e) => e.payload.event).filter((event) => event !== "campaign_updated"))
+      .toEqual(["target_populated", "offers_created", "sentinel"]);
+  });
+
+  test("refresh_offers reaches the people who joined the target since; another campaign at the target keeps its offers", async () => {
+    const t = await createTarget();
+    await addParticipants(t, [["gamer"]]);
+    const [campaign, other] = [await createCampaign(t), await createCampaign(t)];
+    const events = await listen(`campaign:${other}`);
+    await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
+    await asUser(database, alice, "select app_public.launch_campaign($1)", [other]);
+    await waitFor(() => Promise.all([stats(campaign), stats(other)]), (both) => both.every((s) => s.pending_offers === 1), 20_000);
+    await settled(events, other, t.target);
     await addParticipants(t, [["gamer", "vip"], ["gamer"]]);
     await asUser(database, bob, "select app_public.refresh_offers($1)", [campaign]);
     await waitFor(() => stats(campaign), (s) => s.pending_offers === 3, 20_000);
+    await settled(events, other, t.target);
+    expect(await stats(other)).toMatchObject({ population: 3, pending_offers: 1 });
+    expect(events.filter((e) => e.payload.event === "offers_created").map((e) => e.payload.count)).toEqual([1]);
+  });
+  test("the end of any population makes the offers of a campaign launched without any yet, and of no other", async () => {
+    const t = await createTarget();
+    await addParticipants(t, [["gamer"]]);
+    await populate(t.target);
+    const [lost, served] = [await createCampaign(t), await createCampaign(t)];
+    // Both launched; the population job that would have made lost's offers is gone (one that fails
+    // after a newer job took its key is not retried). served has its offers.
+    for (const campaign of [lost, served]) {
+      await database.query("update app_public.campaigns set launched_at = now() where id = $1", [campaign]);
+      await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
+    }
+    await database.query("select app_private.create_offers_batch($1, null, 1000)", [served]);
+    const events = await listen(`campaign:${served}`);
+    await addParticipants(t, [["gamer"]]);
+    // An operator's population, asked for by no campaign.
+    await database.query("select app_private.add_job('populate_target', json_build_object('target_id', $1::uuid))", [t.target]);
+    await waitFor(() => stats(lost), (s) => s.pending_offers === 2, 20_000);
+    await settled(events, served, t.target);
+    expect(await stats(served)).toMatchObject({ population: 2, pending_offers: 1 });
+    expect(events.map((e) => e.payload.event)).toEqual(["target_populated", "sentinel"]);
+  });
+
+  test("refreshing a campaign that started without a launch (its start time came) makes its offers", async () => {
+    const t = await createTarget();
+    await addParticipants(t, [["gamer"], ["gamer"]]);
+    const campaign = await createCampaign(t);
+    await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
+    await asUser(database, bob, "select app_public.refresh_offers($1)", [campaign]);
+    await waitFor(() => stats(campaign), (s) => s.pending_offers === 2, 20_000);
   });
 });
 
