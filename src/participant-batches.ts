@@ -6,7 +6,11 @@ import type { ClientBase } from "pg";
 
 /** Calls `batchFunction(id, after, batchSize)` until the participants run out; returns the summed counts. */
 export async function sumParticipantBatches<Count extends string>(
-  client: ClientBase, batchFunction: string, id: string, batchSize: number, counts: readonly Count[],
+  client: ClientBase,
+  batchFunction: string,
+  id: string,
+  batchSize: number,
+  counts: readonly Count[],
 ): Promise<Record<Count, number>> {
   type Batch = { last_participant_id: string | null } & Record<Count, number>;
   const next = async (after: string | null): Promise<Batch> =>

@@ -60,10 +60,14 @@ export function startWorkerHeartbeat(pool: pg.Pool, workerId: string, events: Wo
     const before = Date.now() - STRANDED_AFTER_MS;
     const settled = [...finished].filter(([, at]) => at < before).map(([id]) => id);
     if (settled.length === 0) return;
-    const { rows } = await pool.query<{ stranded: string[] }>("select app_private.unlock_stranded_jobs($1, $2::bigint[]) as stranded", [workerId, settled]);
+    const { rows } = await pool.query<{ stranded: string[] }>("select app_private.unlock_stranded_jobs($1, $2::bigint[]) as stranded", [
+      workerId,
+      settled,
+    ]);
     for (const id of settled) finished.delete(id);
     const stranded = rows[0]?.stranded ?? [];
-    if (stranded.length > 0) console.warn(`worker heartbeat: unlocked jobs ${stranded.join(", ")}, finished but never recorded (a database outage)`);
+    if (stranded.length > 0)
+      console.warn(`worker heartbeat: unlocked jobs ${stranded.join(", ")}, finished but never recorded (a database outage)`);
   }
 
   function loop(): void {

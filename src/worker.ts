@@ -3,8 +3,8 @@
 // the jobs of dead workers (src/worker-heartbeat.ts).
 import { EventEmitter } from "node:events";
 import { run, type WorkerEvents, type WorkerPool } from "graphile-worker";
-import preset from "../graphile.config.ts";
 import { sql } from "kysely";
+import preset from "../graphile.config.ts";
 import { createPool } from "./db/connection.ts";
 import { createKysely } from "./db/kysely.ts";
 import { NotificationHub } from "./notifications/hub.ts";

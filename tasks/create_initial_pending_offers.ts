@@ -15,12 +15,17 @@ const task: Task = async (payload, helpers) => {
   const { campaign_id: campaignId } = (payload ?? {}) as { campaign_id?: unknown };
   if (!isUuid(campaignId)) throw new Error(`create_initial_pending_offers needs {"campaign_id": "<uuid>"}, got ${JSON.stringify(payload)}`);
   await helpers.withPgClient(async (client) => {
-    const { rows: [campaign] } = await client.query<{ status: string; target_id: string | null }>(
-      "select status, target_id from app_public.campaigns where id = $1", [campaignId],
+    const {
+      rows: [campaign],
+    } = await client.query<{ status: string; target_id: string | null }>(
+      "select status, target_id from app_public.campaigns where id = $1",
+      [campaignId],
     );
     // Gone, no longer running, or without a target: there is nothing to offer.
-    if (!campaign || campaign.status !== "RUNNING" || !campaign.target_id) return;
-    const { inserted: created } = await sumParticipantBatches(client, "app_private.create_offers_batch", campaignId, BATCH_SIZE, ["inserted"]);
+    if (campaign?.status !== "RUNNING" || !campaign.target_id) return;
+    const { inserted: created } = await sumParticipantBatches(client, "app_private.create_offers_batch", campaignId, BATCH_SIZE, [
+      "inserted",
+    ]);
     await client.query("select app_private.announce_offers_created($1, $2)", [campaignId, created]);
     helpers.logger.debug(`create_initial_pending_offers ${campaignId}: ${created} created`);
   });

@@ -17,20 +17,21 @@ const task: Task = async (payload, helpers) => {
   const workerId = helpers.job.locked_by ?? "unknown";
 
   await helpers.withPgClient(async (client) => {
-    const { rows: [claim] } = await client.query<{ execution_id: string | null }>(
-      "select app_private.start_timer_execution($1, $2) as execution_id",
-      [timerId, workerId],
-    );
+    const {
+      rows: [claim],
+    } = await client.query<{ execution_id: string | null }>("select app_private.start_timer_execution($1, $2) as execution_id", [
+      timerId,
+      workerId,
+    ]);
     const executionId = claim?.execution_id;
     if (!executionId) return; // not due, already done, cancelled, or being fired by another worker
     try {
       await client.query("call app_private.finish_timer_execution($1, $2)", [executionId, timerId]);
     } catch (error) {
       const message = (error as Error).message;
-      const { rows: [outcome] } = await client.query<{ status: string }>(
-        "select app_private.fail_timer_execution($1, $2) as status",
-        [executionId, message],
-      );
+      const {
+        rows: [outcome],
+      } = await client.query<{ status: string }>("select app_private.fail_timer_execution($1, $2) as status", [executionId, message]);
       await client.query("select pg_advisory_unlock(app_private.timer_lock_key($1))", [timerId]);
       helpers.logger.error(`timer ${timerId} failed (${message}); it is now ${outcome?.status}`);
     }

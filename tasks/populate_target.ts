@@ -16,15 +16,26 @@ const task: Task = async (payload, helpers) => {
   const targetId = asks[0]?.target_id;
   const campaignIds = asks.flatMap((ask) => (ask.campaign_id === undefined ? [] : [ask.campaign_id]));
   if (!isUuid(targetId) || asks.some((ask) => ask.target_id !== targetId) || !campaignIds.every(isUuid)) {
-    throw new Error(`populate_target needs [{"target_id": "<uuid>", "campaign_id": "<uuid>"}, …] (one target) or {"target_id": "<uuid>"}, got ${JSON.stringify(payload)}`);
+    throw new Error(
+      `populate_target needs [{"target_id": "<uuid>", "campaign_id": "<uuid>"}, …] (one target) or {"target_id": "<uuid>"}, got ${JSON.stringify(payload)}`,
+    );
   }
   await helpers.withPgClient(async (client) => {
     await client.query("select app_private.start_target_population($1)", [targetId]);
-    const totals = await sumParticipantBatches(client, "app_private.populate_target_batch", targetId, BATCH_SIZE, ["inserted", "moved", "deleted"]);
-    const { rows: [{ population }] } = await client.query<{ population: number }>(
-      "select app_private.finish_target_population($1, $2::uuid[]) as population", [targetId, campaignIds],
+    const totals = await sumParticipantBatches(client, "app_private.populate_target_batch", targetId, BATCH_SIZE, [
+      "inserted",
+      "moved",
+      "deleted",
+    ]);
+    const {
+      rows: [{ population }],
+    } = await client.query<{ population: number }>("select app_private.finish_target_population($1, $2::uuid[]) as population", [
+      targetId,
+      campaignIds,
+    ]);
+    helpers.logger.debug(
+      `populate_target ${targetId}: ${population} reached (${JSON.stringify(totals)}), offers for ${campaignIds.length} campaigns`,
     );
-    helpers.logger.debug(`populate_target ${targetId}: ${population} reached (${JSON.stringify(totals)}), offers for ${campaignIds.length} campaigns`);
   });
 };
 

@@ -15,9 +15,9 @@ const task: Task = async (payload, helpers) => {
   }
   await helpers.withPgClient((client) =>
     inTransaction(client, async () => {
-      const { rows: [{ file_id: fileId }] } = await client.query<{ file_id: string | null }>(
-        "select app_private.lock_purgeable_image($1) as file_id", [imageId],
-      );
+      const {
+        rows: [{ file_id: fileId }],
+      } = await client.query<{ file_id: string | null }>("select app_private.lock_purgeable_image($1) as file_id", [imageId]);
       if (!fileId) return; // still used, or already gone
       await deleteFile(fileId);
       await client.query("delete from app_public.images where id = $1", [imageId]);

@@ -16,7 +16,9 @@ const task: Task = async (payload, helpers) => {
   let added: number;
   try {
     if (!(poolType === "master" || (poolType === "user" && poolUserId))) {
-      throw new Error(`replenish_pool needs {"pool_type": "master"} or {"pool_type": "user", "user_id": "<uuid>"}, got ${JSON.stringify(payload)}`);
+      throw new Error(
+        `replenish_pool needs {"pool_type": "master"} or {"pool_type": "user", "user_id": "<uuid>"}, got ${JSON.stringify(payload)}`,
+      );
     }
     added = await refill(helpers, poolType, poolUserId);
   } catch (error) {
@@ -37,9 +39,7 @@ const task: Task = async (payload, helpers) => {
       .catch((alertError: Error) => helpers.logger.error(`replenish_pool: could not raise pool_refill_failing: ${alertError.message}`));
     throw error;
   }
-  await helpers.withPgClient((client) =>
-    client.query("select app_private.refill_succeeded($1, $2, $3)", [poolType, poolUserId, added]),
-  );
+  await helpers.withPgClient((client) => client.query("select app_private.refill_succeeded($1, $2, $3)", [poolType, poolUserId, added]));
   helpers.logger.debug(`replenish_pool ${poolType}${poolUserId ? ` ${poolUserId}` : ""}: added ${added}`);
 };
 
@@ -52,7 +52,9 @@ async function refill(helpers: JobHelpers, poolType: "master" | "user", userId: 
     await client.query("select app_private.start_replenishing($1, $2)", pool);
     try {
       while (added < MAX_PER_JOB) {
-        const { rows: [row] } = await client.query<{ id: string | null }>("select app_private.add_pool_campaign($1, $2) as id", pool);
+        const {
+          rows: [row],
+        } = await client.query<{ id: string | null }>("select app_private.add_pool_campaign($1, $2) as id", pool);
         if (!row?.id) break;
         added += 1;
       }

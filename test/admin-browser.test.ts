@@ -15,10 +15,7 @@ const chromium = useBrowser();
 let admin: string, alice: string;
 
 beforeAll(async () => {
-  [admin, alice] = await Promise.all([
-    tokenFor(database, "admin@example.com", { admin: true }),
-    tokenFor(database, "alice@example.com"),
-  ]);
+  [admin, alice] = await Promise.all([tokenFor(database, "admin@example.com", { admin: true }), tokenFor(database, "alice@example.com")]);
 });
 
 const text = (page: Page, selector: string) => async () => (await page.textContent(selector))?.trim() ?? "";
@@ -49,7 +46,8 @@ test("an admin signs in and sees the pool cards follow the target, creations by 
   // replenishment has run, without a reload.
   for (const name of ["One", "Two"]) {
     const created = await graphql(server.url, `mutation ($name: String!) { createCampaign(input: { name: $name }) { result { rowId } } }`, {
-      token: alice, variables: { name },
+      token: alice,
+      variables: { name },
     });
     expect(created.errors).toBeUndefined();
   }

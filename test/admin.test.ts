@@ -13,12 +13,13 @@ const server = useTestApp(database);
 let admin: string, alice: string;
 
 beforeAll(async () => {
-  [admin, alice] = await Promise.all([
-    tokenFor(database, "admin@example.com", { admin: true }),
-    tokenFor(database, "alice@example.com"),
-  ]);
+  [admin, alice] = await Promise.all([tokenFor(database, "admin@example.com", { admin: true }), tokenFor(database, "alice@example.com")]);
   // The worker fills the master pool as it starts.
-  await waitFor(() => masterReady(), (ready) => ready === 3, 30_000);
+  await waitFor(
+    () => masterReady(),
+    (ready) => ready === 3,
+    30_000,
+  );
 });
 
 const masterReady = async () =>
@@ -49,7 +50,11 @@ describe("access", () => {
 
   test("signing in sets an HttpOnly, SameSite=Strict session cookie for admins only", async () => {
     const signIn = (token: unknown) =>
-      fetch(`${server.url}/admin/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+      fetch(`${server.url}/admin/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token }),
+      });
     const ok = await signIn(admin);
     expect(ok.status).toBe(204);
     expect(ok.headers.get("set-cookie")).toMatch(/^campaign_engine_token=[^;]+;.*httponly/i);
@@ -60,12 +65,18 @@ describe("access", () => {
     expect(refused.headers.get("set-cookie")).toBeNull();
     expect((await signIn("")).status).toBe(400);
     // Only JSON: a cross-site form (text/plain) cannot sign anyone in.
-    const form = await fetch(`${server.url}/admin/session`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ token: admin }) });
+    const form = await fetch(`${server.url}/admin/session`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ token: admin }),
+    });
     expect(form.status).toBe(400);
     expect(form.headers.get("set-cookie")).toBeNull();
     // A body larger than any token (the admin's own token, padded) is not read, nor signed in.
     const padded = await fetch(`${server.url}/admin/session`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: admin, padding: "x".repeat(20_000) }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: admin, padding: "x".repeat(20_000) }),
     });
     expect(padded.status).toBe(400);
     expect(padded.headers.get("set-cookie")).toBeNull();
@@ -85,12 +96,12 @@ describe("access", () => {
 
 describe("data", () => {
   test("holds the pool status, the charts' series, recent assignments, timers and alerts", async () => {
-    const created = await graphql(server.url, `mutation { createCampaign(input: { name: "Watched" }) { result { rowId } } }`, { token: alice });
+    const created = await graphql(server.url, `mutation { createCampaign(input: { name: "Watched" }) { result { rowId } } }`, {
+      token: alice,
+    });
     expect(created.errors).toBeUndefined();
     await database.query("select app_private.record_pool_metrics()");
-    await database.query(
-      "select app_private.set_alert(true, 'WARNING', 'pool_test', 'a test alert')",
-    );
+    await database.query("select app_private.set_alert(true, 'WARNING', 'pool_test', 'a test alert')");
 
     const data = await (await get("/admin/data", bearer(admin))).json();
     expect(data.pool).toMatchObject({ enabled: true, target_max: 50, master: { target: 3 }, health: { status: expect.any(String) } });
@@ -162,15 +173,27 @@ test("an empty master pool degrades readiness without failing it (creations seed
   await database.query("select app_public.set_pools_enabled(false)");
   expect(await (await get("/health/ready")).json()).toMatchObject({ status: "ok" });
   await database.query("select app_public.set_pools_enabled(true)");
-  await waitFor(async () => (await (await get("/health/ready")).json()).pool.empty, (empty) => empty === false, 30_000);
+  await waitFor(
+    async () => (await (await get("/health/ready")).json()).pool.empty,
+    (empty) => empty === false,
+    30_000,
+  );
 });
 
 test("a failing refill degrades readiness with the alert's message, and stops degrading it once a refill succeeds", async () => {
   // The worker's own refills (the previous test emptied the master pool) resolve the alert when
   // they seed a campaign: wait until none is queued or running. The failure is a user pool's that
   // no job of the worker refills, so a master refill that finds nothing to do leaves it open.
-  await waitFor(async () => (await database.query<{ jobs: number }>(
-    "select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'"))[0]!.jobs, (jobs) => jobs === 0, 30_000);
+  await waitFor(
+    async () =>
+      (
+        await database.query<{ jobs: number }>(
+          "select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'",
+        )
+      )[0]!.jobs,
+    (jobs) => jobs === 0,
+    30_000,
+  );
   const [{ id: failingUser }] = await database.query<{ id: string }>("select gen_random_uuid() as id");
   await database.query("select app_private.refill_failed('user', $1, 'the seeder broke (test)', 'XX000', 2, 25)", [failingUser]);
   const failing = await get("/health/ready");

@@ -2,7 +2,7 @@
 // by the real tasks in a real graphile-worker, to a local HTTP receiver and a local SMTP server.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
-import { run, type Runner } from "graphile-worker";
+import { type Runner, run } from "graphile-worker";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -45,8 +45,7 @@ const smtp = new SMTPServer({
   },
 });
 
-const listen = (server: NetServer) =>
-  new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+const listen = (server: NetServer) => new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
 
 const ENV = ["ALERT_WEBHOOK_URL", "ALERT_EMAIL_TO", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD"] as const;
 const savedEnv = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
@@ -96,9 +95,7 @@ const mailsAbout = (kind: string) => mails.filter((mail) => mail.subject?.endsWi
 
 describe("alert delivery", () => {
   test("a new alert is posted once and mailed once; raising it again sends nothing; resolving it sends both again", async () => {
-    await database.query(
-      `select app_private.raise_alert('CRITICAL', 'pool_low', 'The master pool has 0 ready campaigns', '{"ready":0}')`,
-    );
+    await database.query(`select app_private.raise_alert('CRITICAL', 'pool_low', 'The master pool has 0 ready campaigns', '{"ready":0}')`);
     await allDelivered();
     expect(postsAbout("pool_low")).toHaveLength(1);
     const [raised] = postsAbout("pool_low");
@@ -113,15 +110,15 @@ describe("alert delivery", () => {
     expect(mail!.text).toContain("still open");
 
     // Still open: the alert is refreshed, and no delivery is enqueued.
-    await database.query(
-      `select app_private.raise_alert('CRITICAL', 'pool_low', 'The master pool has 1 ready campaigns', '{"ready":1}')`,
-    );
+    await database.query(`select app_private.raise_alert('CRITICAL', 'pool_low', 'The master pool has 1 ready campaigns', '{"ready":1}')`);
     expect(await pendingDeliveries()).toEqual([]);
 
     await database.query(`select app_private.resolve_alert('pool_low')`);
     await allDelivered();
     expect(postsAbout("pool_low")).toHaveLength(2);
-    expect(postsAbout("pool_low")[1]!.body.text).toMatch(/^Resolved: pool_low: The master pool has 1 ready campaigns \(raised .*, resolved \d{4}-/);
+    expect(postsAbout("pool_low")[1]!.body.text).toMatch(
+      /^Resolved: pool_low: The master pool has 1 ready campaigns \(raised .*, resolved \d{4}-/,
+    );
     expect(mailsAbout("pool_low").map((m) => m.subject)).toEqual(["[CRITICAL] pool_low", "[resolved] pool_low"]);
     expect(mailsAbout("pool_low")[1]!.text).toMatch(/Resolved: +\d{4}-/);
   });
@@ -130,13 +127,19 @@ describe("alert delivery", () => {
     failures = 1;
     await database.query(`select app_private.raise_alert('WARNING', 'retry_check', 'Checking retries', '{}')`);
     const [failed] = await waitFor(
-      () => database.query<PendingJob>("select task_identifier, attempts, last_error from graphile_worker.jobs where task_identifier = 'send_alert_webhook'"),
+      () =>
+        database.query<PendingJob>(
+          "select task_identifier, attempts, last_error from graphile_worker.jobs where task_identifier = 'send_alert_webhook'",
+        ),
       // attempts counts up when a worker takes the job, before it runs: wait for its error.
       (jobs) => jobs.length === 0 || jobs[0]!.last_error !== null,
     );
     expect(failed).toMatchObject({ attempts: 1, last_error: expect.stringContaining("answered 500") });
     // The email is a job of its own, not held back by the webhook's failure.
-    await waitFor(async () => mailsAbout("retry_check").length, (count) => count === 1);
+    await waitFor(
+      async () => mailsAbout("retry_check").length,
+      (count) => count === 1,
+    );
 
     // Instead of graphile-worker's backoff (about 3 s before the second attempt): retry now.
     await database.query(

@@ -30,7 +30,11 @@ describe("requests without a token", () => {
 describe("requests with a valid token", () => {
   test("see the user's own data", async () => {
     const response = await graphql(server.url, WHO_AND_WHAT, { token: validToken });
-    expect(response.data).toEqual({ currentUser: { email: "dana@example.com" }, allUsers: { totalCount: 1 }, allCampaigns: { totalCount: 1 } });
+    expect(response.data).toEqual({
+      currentUser: { email: "dana@example.com" },
+      allUsers: { totalCount: 1 },
+      allCampaigns: { totalCount: 1 },
+    });
   });
 });
 

@@ -12,8 +12,16 @@ import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("campaign_triggers");
 
-interface Trigger { name: string; timingAndEvents: string; firingRank: number }
-interface DocumentedTrigger { name: string; timingAndEvents: string; file: string }
+interface Trigger {
+  name: string;
+  timingAndEvents: string;
+  firingRank: number;
+}
+interface DocumentedTrigger {
+  name: string;
+  timingAndEvents: string;
+  file: string;
+}
 
 /**
  * The triggers as the database has them, with their timing and events written as TRIGGERS.md
@@ -22,34 +30,43 @@ interface DocumentedTrigger { name: string; timingAndEvents: string; file: strin
 async function triggersInDatabase(): Promise<Trigger[]> {
   const rows = await database.query<{ name: string; definition: string }>(
     `select tgname as name, pg_get_triggerdef(oid) as definition from pg_trigger
-      where tgrelid = 'app_public.campaigns'::regclass and not tgisinternal`);
+      where tgrelid = 'app_public.campaigns'::regclass and not tgisinternal`,
+  );
   return rows.map(({ name, definition }) => {
-    const parsed = /^CREATE TRIGGER \S+ (BEFORE|AFTER|INSTEAD OF) (.+?) ON \S+ (?:REFERENCING .+? )?FOR EACH (ROW|STATEMENT) /.exec(definition);
+    const parsed = /^CREATE TRIGGER \S+ (BEFORE|AFTER|INSTEAD OF) (.+?) ON \S+ (?:REFERENCING .+? )?FOR EACH (ROW|STATEMENT) /.exec(
+      definition,
+    );
     if (!parsed) throw new Error(`cannot read the definition of ${name}: ${definition}`);
     const [, timing, events, level] = parsed as unknown as [string, string, string, string];
     const perStatement = level === "STATEMENT";
     // On one statement: before statement, before row, after row, after statement.
-    const firingRank = timing === "BEFORE" ? (perStatement ? 0 : 1) : (perStatement ? 3 : 2);
+    const firingRank = timing === "BEFORE" ? (perStatement ? 0 : 1) : perStatement ? 3 : 2;
     return { name, timingAndEvents: `${timing} ${events}${perStatement ? ", per statement" : ""}`.toLowerCase(), firingRank };
   });
 }
 
 function firingOrder(triggers: Trigger[]): string[] {
-  return [...triggers].sort((a, b) => a.firingRank - b.firingRank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(({ name }) => name);
+  return [...triggers]
+    .sort((a, b) => a.firingRank - b.firingRank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(({ name }) => name);
 }
 
 async function documentedTriggers(): Promise<DocumentedTrigger[]> {
   const text = await readFile(path.join(projectRoot, "sql", "TRIGGERS.md"), "utf8");
-  return [...text.matchAll(/^\| `(\w+)` \| ([^|]+?) \| [^|]+ \| \[[^\]]+\]\(([^)]+)\) \|$/gm)]
-    .map(([, name, timingAndEvents, file]) => ({ name: name!, timingAndEvents: timingAndEvents!, file: file! }));
+  return [...text.matchAll(/^\| `(\w+)` \| ([^|]+?) \| [^|]+ \| \[[^\]]+\]\(([^)]+)\) \|$/gm)].map(([, name, timingAndEvents, file]) => ({
+    name: name!,
+    timingAndEvents: timingAndEvents!,
+    file: file!,
+  }));
 }
 
 async function expectDatabaseAsDocumented() {
   const actual = await triggersInDatabase();
   const documented = await documentedTriggers();
   // Each one both ways: none undocumented, none documented that is not there, events as written.
-  expect(Object.fromEntries(documented.map(({ name, timingAndEvents }) => [name, timingAndEvents])))
-    .toEqual(Object.fromEntries(actual.map(({ name, timingAndEvents }) => [name, timingAndEvents])));
+  expect(Object.fromEntries(documented.map(({ name, timingAndEvents }) => [name, timingAndEvents]))).toEqual(
+    Object.fromEntries(actual.map(({ name, timingAndEvents }) => [name, timingAndEvents])),
+  );
   expect(documented.map(({ name }) => name)).toEqual(firingOrder(actual));
 }
 
@@ -57,7 +74,9 @@ describe("sql/TRIGGERS.md", () => {
   test("lists every trigger on campaigns, with its timing and events, in firing order, and nothing else", async () => {
     const documented = await documentedTriggers();
     // The table was read, not skipped: the lifecycle's and the notification's triggers are in it.
-    expect(documented.map(({ name }) => name)).toEqual(expect.arrayContaining(["_200_enforce_transition", "_600_arrange_timers", "_900_notify_updated"]));
+    expect(documented.map(({ name }) => name)).toEqual(
+      expect.arrayContaining(["_200_enforce_transition", "_600_arrange_timers", "_900_notify_updated"]),
+    );
     await expectDatabaseAsDocumented();
   });
 

@@ -22,21 +22,32 @@ beforeAll(async () => {
   [{ id: marketer }] = await database.query<{ id: string }>("insert into app_public.marketers (name) values ('Neon Noodles') returning id");
   await database.query(
     `insert into app_public.marketer_members (marketer_id, user_id)
-     select $1, id from app_public.users where email in ('alice@example.com', 'bob@example.com')`, [marketer]);
+     select $1, id from app_public.users where email in ('alice@example.com', 'bob@example.com')`,
+    [marketer],
+  );
   const [{ id: target }] = await database.query<{ id: string }>(
-    "insert into app_public.targets (marketer_id, name) values ($1, 'Gamers') returning id", [marketer]);
+    "insert into app_public.targets (marketer_id, name) values ($1, 'Gamers') returning id",
+    [marketer],
+  );
   const bands = await database.query<{ id: string }>(
     `insert into app_public.target_bands (target_id, position, name, required_tags)
-     values ($1, 0, 'Bullseye', '{gamer,vip}'), ($1, 1, 'Ring', '{gamer}') returning id`, [target]);
+     values ($1, 0, 'Bullseye', '{gamer,vip}'), ($1, 1, 'Ring', '{gamer}') returning id`,
+    [target],
+  );
   await database.query(
     `insert into app_public.participants (name, tags)
-     select 'player ' || n, case when n % 5 = 0 then '{gamer,vip}'::text[] else '{gamer}' end from generate_series(1, $1::int) as n`, [PEOPLE]);
+     select 'player ' || n, case when n % 5 = 0 then '{gamer,vip}'::text[] else '{gamer}' end from generate_series(1, $1::int) as n`,
+    [PEOPLE],
+  );
   [{ id: campaign }] = await database.query<{ id: string }>(
     `insert into app_public.campaigns (user_id, marketer_id, name, target_id)
-     select id, $1, 'Night market', $2 from app_public.users where email = 'alice@example.com' returning id`, [marketer, target]);
+     select id, $1, 'Night market', $2 from app_public.users where email = 'alice@example.com' returning id`,
+    [marketer, target],
+  );
   await database.query(
     "insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 10, 2), ($1, $3, 5, 1)",
-    [campaign, bands[0]!.id, bands[1]!.id]);
+    [campaign, bands[0]!.id, bands[1]!.id],
+  );
 });
 
 async function openAs(browser: Browser, token: string): Promise<Page> {
@@ -79,7 +90,9 @@ test("with 100 campaigns, the page and its data load", async () => {
   await database.query(
     `insert into app_public.campaigns (user_id, marketer_id, name, target_id)
      select c.user_id, c.marketer_id, 'Campaign ' || n, c.target_id
-       from app_public.campaigns c, generate_series(1, 99) as n where c.id = $1`, [campaign]);
+       from app_public.campaigns c, generate_series(1, 99) as n where c.id = $1`,
+    [campaign],
+  );
   const [page, data] = await Promise.all([
     fetch(`${server.url}/campaigns`, { headers: { cookie: `campaign_engine_token=${aliceToken}` } }).then((response) => response.text()),
     graphql(server.url, "query ($id: UUID!) { marketerCampaigns(marketerId: $id) }", { token: aliceToken, variables: { id: marketer } }),

@@ -47,16 +47,30 @@ async function startServerAndWorker() {
   const worker = startWorkerProcess({ ...env, DATA_DIR: await scratchDir() });
   children.push(main, worker);
   const url = await main.url();
-  await waitFor(() => fetch(`${url}/health/ready`).then((response) => response.status), (status) => status === 200, 60_000);
-  await waitFor(async () => worker.output(), (output) => /worker running/.test(output), 60_000);
+  await waitFor(
+    () => fetch(`${url}/health/ready`).then((response) => response.status),
+    (status) => status === 200,
+    60_000,
+  );
+  await waitFor(
+    async () => worker.output(),
+    (output) => /worker running/.test(output),
+    60_000,
+  );
   return { main, worker, url };
 }
 
-const exited = (started: Started) => Promise.race([started.exit.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+const exited = (started: Started) =>
+  Promise.race([started.exit.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
 
 async function createSucceeds(url: string, token: string, name: string) {
   return waitFor(
-    () => graphql(url, CREATE, { token, variables: { name } }).catch((error: Error) => ({ status: 0, errors: [{ message: error.message }], data: undefined })),
+    () =>
+      graphql(url, CREATE, { token, variables: { name } }).catch((error: Error) => ({
+        status: 0,
+        errors: [{ message: error.message }],
+        data: undefined,
+      })),
     (response) => Boolean(response.data?.createCampaign?.result?.rowId),
     30_000,
   );
@@ -76,9 +90,17 @@ describe("a restarting database", () => {
       expect(await exited(main)).toBe(false);
       expect(await exited(worker)).toBe(false);
       // The server's LISTEN connection came back: the subscription says resync, and then gets what follows.
-      await waitFor(async () => events.events.filter((event) => event.campaignEvents.event === "resync").length, (count) => count >= (mode === "fast" ? 1 : 2), 30_000);
+      await waitFor(
+        async () => events.events.filter((event) => event.campaignEvents.event === "resync").length,
+        (count) => count >= (mode === "fast" ? 1 : 2),
+        30_000,
+      );
       await cluster.query("update app_public.campaigns set name = $1 where id = $2", [`renamed after ${mode}`, campaignId]);
-      await waitFor(async () => events.events.map((event) => event.campaignEvents.campaign?.name), (names) => names.includes(`renamed after ${mode}`), 30_000);
+      await waitFor(
+        async () => events.events.map((event) => event.campaignEvents.campaign?.name),
+        (names) => names.includes(`renamed after ${mode}`),
+        30_000,
+      );
     }
     expect(events.errors).toEqual([]);
     await events.stop();
@@ -139,7 +161,11 @@ describe("a database that is not there at start", () => {
         probe.close(() => resolve(port));
       });
     });
-    const main = startMain({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`, DATA_DIR: await scratchDir(), DATABASE_STARTUP_TIMEOUT_SECONDS: "3" });
+    const main = startMain({
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`,
+      DATA_DIR: await scratchDir(),
+      DATABASE_STARTUP_TIMEOUT_SECONDS: "3",
+    });
     children.push(main);
     expect(await main.exit).not.toBe(0);
     expect(main.output()).toContain(`the database at 127.0.0.1:${port}`);
@@ -150,7 +176,11 @@ describe("a database that is not there at start", () => {
   test("a restart in the middle of `npm run migrate` leaves the migration to complete once the database answers", async () => {
     await cluster.query("create database migrate_during_restart");
     const url = cluster.ownerUrl.replace(/\/campaign_engine$/, "/migrate_during_restart");
-    const migrating = startEntry("cli.ts", { DATABASE_URL: url, DATA_DIR: await scratchDir(), AUTHENTICATOR_PASSWORD: cluster.authenticatorPassword }, ["migrate"]);
+    const migrating = startEntry(
+      "cli.ts",
+      { DATABASE_URL: url, DATA_DIR: await scratchDir(), AUTHENTICATOR_PASSWORD: cluster.authenticatorPassword },
+      ["migrate"],
+    );
     children.push(migrating);
     // Restart while the migrator holds a connection of its own.
     await waitFor(
@@ -163,7 +193,9 @@ describe("a database that is not there at start", () => {
     expect(migrating.output()).toMatch(/database is up to date/);
     expect(code).toBe(0);
     expect(migrating.output()).toMatch(/database is up to date/);
-    const { rows: [schema] } = await withClient(url, "cli", (client) =>
+    const {
+      rows: [schema],
+    } = await withClient(url, "cli", (client) =>
       client.query<{ applied: number; functions: number }>(`
         select (select count(*)::int from graphile_migrate.migrations) as applied,
                (select count(*)::int from pg_proc where proname in ('create_campaign', 'fire_timer', 'recover_timers')) as functions`),

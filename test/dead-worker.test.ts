@@ -52,7 +52,10 @@ async function holdPoolLock(user: TestUser): Promise<{ release(): Promise<void> 
 async function refillJobTaken(user: TestUser): Promise<{ id: string; locked_by: string }> {
   await database.query("select app_private.enqueue_pool_refill('user', $1, refill_now => true)", [user.id]);
   const [job] = await waitFor(
-    () => database.query<{ id: string; locked_by: string | null }>("select id, locked_by from graphile_worker.jobs where key = $1", [`replenish_pool:user:${user.id}`]),
+    () =>
+      database.query<{ id: string; locked_by: string | null }>("select id, locked_by from graphile_worker.jobs where key = $1", [
+        `replenish_pool:user:${user.id}`,
+      ]),
     (rows) => rows.length === 1 && rows[0]!.locked_by !== null,
     30_000,
   );
@@ -64,15 +67,19 @@ const lockWaiters = async () =>
   (await database.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted"))[0]!.n;
 
 const heartbeatOf = async (workerId: string) =>
-  (await database.query<{ dead_after_seconds: number | null; abandoned: boolean }>(
-    "select extract(epoch from dead_after)::int as dead_after_seconds, abandoned from ops.worker_heartbeats where worker_id = $1",
-    [workerId],
-  ))[0];
+  (
+    await database.query<{ dead_after_seconds: number | null; abandoned: boolean }>(
+      "select extract(epoch from dead_after)::int as dead_after_seconds, abandoned from ops.worker_heartbeats where worker_id = $1",
+      [workerId],
+    )
+  )[0];
 
 const refillQueue = async () =>
-  (await database.query<{ running: number; abandoned: number }>(
-    "select running::int, abandoned::int from ops.job_queue where task_identifier = 'replenish_pool'",
-  ))[0];
+  (
+    await database.query<{ running: number; abandoned: number }>(
+      "select running::int, abandoned::int from ops.job_queue where task_identifier = 'replenish_pool'",
+    )
+  )[0];
 
 const masterRefillJobs = async () =>
   (await database.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where key = 'replenish_pool:master'"))[0]!.n;
@@ -81,15 +88,28 @@ const jobLockedBy = async (id: string) =>
   (await database.query<{ locked_by: string | null }>("select locked_by from graphile_worker.jobs where id = $1", [id]))[0]?.locked_by;
 
 const userPoolCampaigns = async (user: TestUser) =>
-  (await database.query<{ n: number }>("select count(*)::int as n from app_public.campaigns where is_pool and pool_type = 'user' and user_id = $1", [user.id]))[0]!.n;
+  (
+    await database.query<{ n: number }>(
+      "select count(*)::int as n from app_public.campaigns where is_pool and pool_type = 'user' and user_id = $1",
+      [user.id],
+    )
+  )[0]!.n;
 
 test("a worker killed with SIGKILL mid-job: its job shows as abandoned, then a live worker unlocks and runs it within a minute", async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-dead-worker-"));
   const poolLock = await holdPoolLock(alice);
   const jobRow = new pg.Client({ connectionString: database.ownerUrl });
-  const doomed = startWorkerProcess({ DATABASE_URL: database.ownerUrl, DATA_DIR: dataDir, AUTHENTICATOR_PASSWORD: inject("authenticatorPassword") });
+  const doomed = startWorkerProcess({
+    DATABASE_URL: database.ownerUrl,
+    DATA_DIR: dataDir,
+    AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
+  });
   try {
-    await waitFor(async () => doomed.output(), (output) => output.includes("worker running"), 60_000);
+    await waitFor(
+      async () => doomed.output(),
+      (output) => output.includes("worker running"),
+      60_000,
+    );
     const job = await refillJobTaken(alice);
     await waitFor(lockWaiters, (n) => n === 1); // the job is inside add_pool_campaign, waiting
     expect(await heartbeatOf(job.locked_by)).toEqual({ dead_after_seconds: 30, abandoned: false });
@@ -115,7 +135,11 @@ test("a worker killed with SIGKILL mid-job: its job shows as abandoned, then a l
     await poolLock.release();
     expect(await jobLockedBy(job.id)).toBe(job.locked_by);
 
-    await waitFor(() => heartbeatOf(job.locked_by), (heartbeat) => heartbeat?.abandoned === true, 45_000);
+    await waitFor(
+      () => heartbeatOf(job.locked_by),
+      (heartbeat) => heartbeat?.abandoned === true,
+      45_000,
+    );
     expect(await refillQueue()).toEqual({ running: 0, abandoned: 1 });
     expect(await jobLockedBy(job.id)).toBe(job.locked_by);
     expect(await userPoolCampaigns(alice)).toBe(0);
@@ -156,11 +180,17 @@ test("jobs of a live worker (even one running for an hour), of a worker that nev
     `);
     const fakeJobs = async () =>
       Object.fromEntries(
-        (await database.query<{ key: string; locked_by: string | null }>(
-          "select key, locked_by from graphile_worker.jobs where key in ('pool-dead', 'pool-never-beat', 'pool-pinged')",
-        )).map((row) => [row.key, row.locked_by]),
+        (
+          await database.query<{ key: string; locked_by: string | null }>(
+            "select key, locked_by from graphile_worker.jobs where key in ('pool-dead', 'pool-never-beat', 'pool-pinged')",
+          )
+        ).map((row) => [row.key, row.locked_by]),
       );
-    expect(await database.query("select worker_id, abandoned from ops.worker_heartbeats where worker_id in ('pool-dead', 'pool-pinged') order by worker_id")).toEqual([
+    expect(
+      await database.query(
+        "select worker_id, abandoned from ops.worker_heartbeats where worker_id in ('pool-dead', 'pool-pinged') order by worker_id",
+      ),
+    ).toEqual([
       { worker_id: "pool-dead", abandoned: true },
       { worker_id: "pool-pinged", abandoned: false },
     ]);
@@ -173,7 +203,11 @@ test("jobs of a live worker (even one running for an hour), of a worker that nev
     expect(await refillQueue()).toEqual({ running: 1, abandoned: 0 });
 
     await poolLock.release();
-    await waitFor(() => userPoolCampaigns(bob), (n) => n === 1, 30_000);
+    await waitFor(
+      () => userPoolCampaigns(bob),
+      (n) => n === 1,
+      30_000,
+    );
   } finally {
     await poolLock.release().catch(() => {});
     await database.query("delete from graphile_worker._private_jobs where key in ('pool-dead', 'pool-never-beat', 'pool-pinged')");
@@ -188,9 +222,11 @@ test("a job a live worker finished but whose completion never reached the databa
      where key in ('stranded', 'running', 'others');
   `);
   const ids = Object.fromEntries(
-    (await database.query<{ key: string; id: string }>("select key, id::text from graphile_worker.jobs where key in ('stranded', 'running', 'others')")).map(
-      (row) => [row.key, row.id],
-    ),
+    (
+      await database.query<{ key: string; id: string }>(
+        "select key, id::text from graphile_worker.jobs where key in ('stranded', 'running', 'others')",
+      )
+    ).map((row) => [row.key, row.id]),
   );
   try {
     // pool-alive says it finished 'stranded' (and 'others', which is not its own); 'running' it did not finish.
@@ -200,9 +236,11 @@ test("a job a live worker finished but whose completion never reached the databa
     )) as [{ stranded: string[] }];
     expect(stranded).toEqual([ids.stranded]);
     const lockedBy = Object.fromEntries(
-      (await database.query<{ key: string; locked_by: string | null }>(
-        "select key, locked_by from graphile_worker.jobs where key in ('stranded', 'running', 'others')",
-      )).map((row) => [row.key, row.locked_by]),
+      (
+        await database.query<{ key: string; locked_by: string | null }>(
+          "select key, locked_by from graphile_worker.jobs where key in ('stranded', 'running', 'others')",
+        )
+      ).map((row) => [row.key, row.locked_by]),
     );
     expect(lockedBy).toEqual({ stranded: null, running: "pool-alive", others: "pool-other" });
   } finally {

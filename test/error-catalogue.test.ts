@@ -11,14 +11,26 @@ import { useTestDatabase } from "./support/database.ts";
 const database = useTestDatabase("error_catalogue");
 const CODE = /\bCE\d{3}\b/g;
 
-interface CatalogueRow { code: string; meaning: string; hint: string | null }
-interface RaiseSite { file: string; code: string; hint: string | undefined; statement: string }
+interface CatalogueRow {
+  code: string;
+  meaning: string;
+  hint: string | null;
+}
+interface RaiseSite {
+  file: string;
+  code: string;
+  hint: string | undefined;
+  statement: string;
+}
 
 async function sourcesIn(folder: string, extension: string): Promise<{ file: string; text: string }[]> {
   const names = (await readdir(path.join(projectRoot, folder), { recursive: true })).filter((name) => name.endsWith(extension));
-  return Promise.all(names.sort().map(async (name) => ({
-    file: `${folder}/${name}`, text: await readFile(path.join(projectRoot, folder, name), "utf8"),
-  })));
+  return Promise.all(
+    names.sort().map(async (name) => ({
+      file: `${folder}/${name}`,
+      text: await readFile(path.join(projectRoot, folder, name), "utf8"),
+    })),
+  );
 }
 
 /** Each `raise exception … ;` of a SQL file, cut at the first semicolon outside a quoted string. */
@@ -48,7 +60,10 @@ function raiseSitesOf(file: string, text: string): RaiseSite[] {
 
 /** The rows of the README's table of CE codes, as written (backticks dropped: the catalogue is plain text). */
 function readmeRows(readme: string): { code: string; meaning: string }[] {
-  return [...readme.matchAll(/^\| `(CE\d{3})` \| (.*) \|$/gm)].map(([, code, meaning]) => ({ code: code!, meaning: meaning!.replaceAll("`", "") }));
+  return [...readme.matchAll(/^\| `(CE\d{3})` \| (.*) \|$/gm)].map(([, code, meaning]) => ({
+    code: code!,
+    meaning: meaning!.replaceAll("`", ""),
+  }));
 }
 
 let catalogue: CatalogueRow[];
@@ -63,15 +78,16 @@ beforeAll(async () => {
   catalogue = await database.query<CatalogueRow>("select code, meaning, hint from app_private.error_codes()");
   catalogued = new Set(catalogue.map((row) => row.code));
   const sql = await sourcesIn("sql", ".sql");
-  const typescript = [...await sourcesIn("src", ".ts"), ...await sourcesIn("tasks", ".ts")];
+  const typescript = [...(await sourcesIn("src", ".ts")), ...(await sourcesIn("tasks", ".ts"))];
   readme = await readFile(path.join(projectRoot, "README.md"), "utf8");
   const catalogueFile = "sql/050_error_codes.sql";
   sqlRaises = sql.filter(({ file }) => file !== catalogueFile).flatMap(({ file, text }) => raiseSitesOf(file, text));
   sqlErrcodes = sql.reduce((count, { text }) => count + [...text.matchAll(/errcode\s*=\s*'CE\d{3}'/g)].length, 0);
   // A code raised from TypeScript is a string literal of its own ("CE020"), not a word in a comment.
   tsRaises = typescript.flatMap(({ file, text }) => [...text.matchAll(/["'`](CE\d{3})["'`]/g)].map(([, code]) => ({ file, code: code! })));
-  mentions = [...sql.filter(({ file }) => file !== catalogueFile), ...typescript, { file: "README.md", text: readme }]
-    .flatMap(({ file, text }) => [...text.matchAll(CODE)].map(([code]) => ({ file, code })));
+  mentions = [...sql.filter(({ file }) => file !== catalogueFile), ...typescript, { file: "README.md", text: readme }].flatMap(
+    ({ file, text }) => [...text.matchAll(CODE)].map(([code]) => ({ file, code })),
+  );
 });
 
 describe("the catalogue", () => {

@@ -76,7 +76,10 @@ describe("replaceImage (copy-on-write)", () => {
   test("is refused, without uploading, to someone who may not change the record", async () => {
     const uploadsBefore = fake.calls.filter((call) => call.method === "POST").length;
     const response = await graphql(server.url, REPLACE, { token: bob, variables: { table: "schticks", id: schtickId } });
-    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/does not exist, or you may not change it/), extensions: { code: "CE020" } });
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/does not exist, or you may not change it/),
+      extensions: { code: "CE020" },
+    });
     expect(fake.calls.filter((call) => call.method === "POST").length).toBe(uploadsBefore);
     expect(await imageOf(schtickId)).toBe(sharedImageId);
   });
@@ -117,7 +120,11 @@ describe("replaceImage (copy-on-write)", () => {
     const response = await graphql(server.url, REPLACE, { token: alice, variables: { table: "schticks", id: schtickId } });
     expect(response.errors).toBeUndefined();
 
-    await waitFor(() => database.query("select id from app_public.images where id = $1", [ownImage]), (rows) => rows.length === 0, 30_000);
+    await waitFor(
+      () => database.query("select id from app_public.images where id = $1", [ownImage]),
+      (rows) => rows.length === 0,
+      30_000,
+    );
     expect(fake.files.has(own!.file_id)).toBe(false);
     const deletes = fake.calls.filter((call) => call.method === "DELETE" && call.path === `/v1/files/${own!.file_id}`);
     expect(deletes.length).toBeGreaterThan(3);
@@ -129,10 +136,14 @@ describe("row-level security on content", () => {
     const count = `query ($id: UUID!) { allSchticks(condition: { campaignId: $id }) { totalCount } }`;
     expect((await graphql(server.url, count, { token: alice, variables: { id: campaign } })).data.allSchticks.totalCount).toBe(643);
     expect((await graphql(server.url, count, { token: bob, variables: { id: campaign } })).data.allSchticks.totalCount).toBe(0);
-    await graphql(server.url, `mutation ($id: UUID!) { updateSchtickByRowId(input: { rowId: $id, schtickPatch: { name: "Stolen" } }) { schtick { name } } }`, {
-      token: bob,
-      variables: { id: schtickId },
-    });
+    await graphql(
+      server.url,
+      `mutation ($id: UUID!) { updateSchtickByRowId(input: { rowId: $id, schtickPatch: { name: "Stolen" } }) { schtick { name } } }`,
+      {
+        token: bob,
+        variables: { id: schtickId },
+      },
+    );
     const [row] = await database.query<{ name: string }>("select name from app_public.schticks where id = $1", [schtickId]);
     expect(row!.name).not.toBe("Stolen");
   });

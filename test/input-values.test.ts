@@ -20,12 +20,21 @@ async function newCampaign(): Promise<string> {
   return row!.id;
 }
 const scheduleOf = async (id: string) =>
-  (await database.query("select start_time, duration_hours, reward_claim_hours, name, description from app_public.campaigns where id = $1", [id]))[0];
+  (
+    await database.query(
+      "select start_time, duration_hours, reward_claim_hours, name, description from app_public.campaigns where id = $1",
+      [id],
+    )
+  )[0];
 const UNSCHEDULED = { start_time: null, duration_hours: null, reward_claim_hours: "72", name: "Night market", description: "" };
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 const schedule = (id: string, fields: string) =>
-  graphql(server.url, `mutation { scheduleCampaign(input: { campaignId: "${id}", ${fields} }) { result { durationHours rewardClaimHours } } }`, { token: owner });
+  graphql(
+    server.url,
+    `mutation { scheduleCampaign(input: { campaignId: "${id}", ${fields} }) { result { durationHours rewardClaimHours } } }`,
+    { token: owner },
+  );
 
 describe("numbers as clients write them", () => {
   test("durationHours: 48 and rewardClaimHours: 1.5 are taken as written", async () => {
@@ -45,7 +54,11 @@ describe("numbers as clients write them", () => {
 
 describe("out of range or malformed: CE005, naming the parameter and the value, nothing changed", () => {
   test.each([
-    ["a claim window of 10^12 hours", `durationHours: 48, rewardClaimHours: "1e12"`, "reward_claim_hours must be between 1 minute and 1 year (got 1000000000000 hours)"],
+    [
+      "a claim window of 10^12 hours",
+      `durationHours: 48, rewardClaimHours: "1e12"`,
+      "reward_claim_hours must be between 1 minute and 1 year (got 1000000000000 hours)",
+    ],
     ["a duration of 0.36 ms", `durationHours: 0.0000001`, "duration_hours must be between 1 minute and 1 year (got 0.0000001 hours)"],
     ["a duration longer than a year", `durationHours: 9000`, "duration_hours must be between 1 minute and 1 year (got 9000 hours)"],
     ["a malformed duration", `durationHours: "48h"`, 'input.durationHours must be a number (got "48h")'],
@@ -59,8 +72,16 @@ describe("out of range or malformed: CE005, naming the parameter and the value, 
   });
 
   test.each([
-    ["a day that does not exist", "2027-02-30T09:00:00Z", 'input.startTime must be a date and time in ISO 8601, e.g. 2026-12-01T09:00:00Z (got "2027-02-30T09:00:00Z")'],
-    ["a year beyond what PostgreSQL holds", "294277-01-01T00:00:00Z", 'input.startTime must be a date and time in ISO 8601, e.g. 2026-12-01T09:00:00Z (got "294277-01-01T00:00:00Z")'],
+    [
+      "a day that does not exist",
+      "2027-02-30T09:00:00Z",
+      'input.startTime must be a date and time in ISO 8601, e.g. 2026-12-01T09:00:00Z (got "2027-02-30T09:00:00Z")',
+    ],
+    [
+      "a year beyond what PostgreSQL holds",
+      "294277-01-01T00:00:00Z",
+      'input.startTime must be a date and time in ISO 8601, e.g. 2026-12-01T09:00:00Z (got "294277-01-01T00:00:00Z")',
+    ],
     ["not a date", "next tuesday", 'input.startTime must be a date and time in ISO 8601, e.g. 2026-12-01T09:00:00Z (got "next tuesday")'],
   ])("a start time: %s", async (_what, startTime, message) => {
     const id = await newCampaign();
@@ -72,7 +93,10 @@ describe("out of range or malformed: CE005, naming the parameter and the value, 
   test("a start nine thousand years ahead, valid as a date, is past the five-year bound", async () => {
     const id = await newCampaign();
     const response = await schedule(id, `startTime: "9999-01-01T00:00:00Z", durationHours: 48`);
-    expect(response.errors?.[0]).toMatchObject({ message: "start_time must be at most 5 years ahead (got 9999-01-01 00:00:00+00)", extensions: { code: "CE005" } });
+    expect(response.errors?.[0]).toMatchObject({
+      message: "start_time must be at most 5 years ahead (got 9999-01-01 00:00:00+00)",
+      extensions: { code: "CE005" },
+    });
     expect(await scheduleOf(id)).toEqual(UNSCHEDULED);
   });
 
@@ -102,9 +126,12 @@ describe("a null byte, which text cannot hold, is refused naming the field", () 
       `mutation { updateCampaignByRowId(input: { rowId: "${id}", campaignPatch: { name: "Night\\u0000market" } }) { campaign { name } } }`,
       { token: owner },
     );
-    expect(response.errors).toEqual([expect.objectContaining({
-      message: 'input.campaignPatch.name must not contain a null byte (\\u0000) (got "Night\\u0000market")', extensions: { code: "CE005" },
-    })]);
+    expect(response.errors).toEqual([
+      expect.objectContaining({
+        message: 'input.campaignPatch.name must not contain a null byte (\\u0000) (got "Night\\u0000market")',
+        extensions: { code: "CE005" },
+      }),
+    ]);
     expect(await scheduleOf(id)).toEqual(UNSCHEDULED);
   });
 
@@ -114,7 +141,10 @@ describe("a null byte, which text cannot hold, is refused naming the field", () 
       `mutation ($name: String!, $description: String) { createCampaign(input: { name: $name, description: $description }) { result { rowId } } }`,
       { token: owner, variables: { name: "Fine", description: "line one\u0000line two" } },
     );
-    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^\$description must not contain a null byte/), extensions: { code: "CE005" } });
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^\$description must not contain a null byte/),
+      extensions: { code: "CE005" },
+    });
     expect(await database.query("select id from app_public.campaigns where name = 'Fine'")).toEqual([]);
   });
 });

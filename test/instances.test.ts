@@ -58,7 +58,9 @@ describe("starting several instances at once", () => {
   test("every one's migrate succeeds, however they overlap", async () => {
     // What each process does first. graphile-migrate alone refuses a migrate that overlaps another.
     for (let round = 0; round < 3; round++) {
-      const results = await Promise.allSettled([1, 2, 3].map(() => migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD, { sqlFolder: "when-changed" })));
+      const results = await Promise.allSettled(
+        [1, 2, 3].map(() => migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD, { sqlFolder: "when-changed" })),
+      );
       expect(results.flatMap((result) => (result.status === "rejected" ? [(result.reason as Error).message] : []))).toEqual([]);
     }
   });
@@ -72,8 +74,12 @@ describe("starting several instances at once", () => {
       await traffic.query("lock table app_public.campaigns in row exclusive mode");
       let migrated = false;
       const migrating = migrate(database.ownerUrl, AUTHENTICATOR_PASSWORD, { sqlFolder: "when-changed" }).then(() => (migrated = true));
-      const waitingForCampaigns = () => database.query<{ count: number }>(
-        "select count(*)::int as count from pg_locks where not granted and relation = 'app_public.campaigns'::regclass").then(([row]) => row!.count);
+      const waitingForCampaigns = () =>
+        database
+          .query<{ count: number }>(
+            "select count(*)::int as count from pg_locks where not granted and relation = 'app_public.campaigns'::regclass",
+          )
+          .then(([row]) => row!.count);
       const waited = await waitFor(waitingForCampaigns, (count) => count > 0 || migrated, 30_000);
       expect(migrated, "migrate queued for a lock on app_public.campaigns").toBe(true);
       expect(waited).toBe(0);
@@ -97,27 +103,36 @@ async function usersWithTokens() {
 /** `perUser` creations by every user at once, alternating between the two servers. */
 async function burst(users: Awaited<ReturnType<typeof usersWithTokens>>, perUser: number, label: string) {
   const requests = users.flatMap((user, u) =>
-    Array.from({ length: perUser }, (_, n) => ({ user, server: servers[(u + n) % 2]!, name: `${label} ${user.email} ${n}` })));
-  return Promise.all(requests.map(async (request) => {
-    const response = await graphql(request.server, CREATE, { token: request.user.token, variables: { name: request.name } });
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    return { ...request, campaign: response.data.createCampaign.result as { rowId: string; userId: string } };
-  }));
+    Array.from({ length: perUser }, (_, n) => ({ user, server: servers[(u + n) % 2]!, name: `${label} ${user.email} ${n}` })),
+  );
+  return Promise.all(
+    requests.map(async (request) => {
+      const response = await graphql(request.server, CREATE, { token: request.user.token, variables: { name: request.name } });
+      expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+      return { ...request, campaign: response.data.createCampaign.result as { rowId: string; userId: string } };
+    }),
+  );
 }
 
 describe("creating campaigns through both servers at once", () => {
   test("hands out every campaign once, each to its creator, and every pool campaign once", async () => {
     const users = await usersWithTokens();
     // The workers fill the master pool at start; the burst should draw on it.
-    const masterReady = () => database.query<{ count: number }>(
-      "select count(*)::int as count from app_public.campaigns where is_pool and pool_type = 'master'").then(([row]) => row!.count);
+    const masterReady = () =>
+      database
+        .query<{ count: number }>("select count(*)::int as count from app_public.campaigns where is_pool and pool_type = 'master'")
+        .then(([row]) => row!.count);
     await waitFor(masterReady, (count) => count >= 3, 30_000);
 
     const first = await burst(users, 3, "First");
     // Each user's own pool is refilled after the burst; the second burst then races for it.
-    const userPools = () => database.query<{ count: number }>(
-      "select count(distinct user_id)::int as count from app_public.campaigns where is_pool and pool_type = 'user' and user_id = any($1)",
-      [users.map((user) => user.id)]).then(([row]) => row!.count);
+    const userPools = () =>
+      database
+        .query<{ count: number }>(
+          "select count(distinct user_id)::int as count from app_public.campaigns where is_pool and pool_type = 'user' and user_id = any($1)",
+          [users.map((user) => user.id)],
+        )
+        .then(([row]) => row!.count);
     await waitFor(userPools, (count) => count === users.length, 30_000);
     const second = await burst(users, 2, "Second");
     const created = [...first, ...second];
@@ -126,20 +141,25 @@ describe("creating campaigns through both servers at once", () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const { user, campaign } of created) expect(campaign.userId).toBe(user.id);
     const owners = await database.query<{ id: string; user_id: string; is_pool: boolean }>(
-      "select id, user_id, is_pool from app_public.campaigns where id = any($1)", [ids]);
+      "select id, user_id, is_pool from app_public.campaigns where id = any($1)",
+      [ids],
+    );
     expect(owners).toHaveLength(ids.length);
     for (const { user, campaign } of created) {
       expect(owners.find((row) => row.id === campaign.rowId)).toEqual({ id: campaign.rowId, user_id: user.id, is_pool: false });
     }
 
     const audit = await database.query<{ campaign_id: string; user_id: string; source: string }>(
-      "select campaign_id, user_id, source::text from app_public.pool_assignments where campaign_id = any($1)", [ids]);
+      "select campaign_id, user_id, source::text from app_public.pool_assignments where campaign_id = any($1)",
+      [ids],
+    );
     expect(audit).toHaveLength(ids.length);
     for (const { user, campaign } of created) {
       expect(audit.filter((row) => row.campaign_id === campaign.rowId).map((row) => row.user_id)).toEqual([user.id]);
     }
-    expect(await database.query(
-      "select campaign_id, count(*)::int from app_public.pool_assignments group by campaign_id having count(*) > 1")).toEqual([]);
+    expect(
+      await database.query("select campaign_id, count(*)::int from app_public.pool_assignments group by campaign_id having count(*) > 1"),
+    ).toEqual([]);
     // Both pools really were drawn on: the master pool in the first burst, each user's own in the second.
     const firstIds = new Set(first.map((c) => c.campaign.rowId));
     expect(audit.filter((row) => firstIds.has(row.campaign_id) && row.source === "master").length).toBeGreaterThan(0);
@@ -155,44 +175,66 @@ describe("timers with three workers competing", () => {
     const users = await usersWithTokens();
     const SCHEDULE = `mutation ($id: UUID!, $start: Datetime!) {
       scheduleCampaign(input: { campaignId: $id, startTime: $start, durationHours: 1 }) { result { status } } }`;
-    const [{ start }] = (await database.query<{ start: string }>("select (now() + interval '2 seconds')::text as start")) as [{ start: string }];
+    const [{ start }] = (await database.query<{ start: string }>("select (now() + interval '2 seconds')::text as start")) as [
+      { start: string },
+    ];
 
     // Through the API: two campaigns per user, one through each server.
-    const viaApi = await Promise.all(users.flatMap((user) => servers.map(async (server, s) => {
-      const created = await graphql(server, CREATE, { token: user.token, variables: { name: `Timed ${user.email} ${s}` } });
-      const id = created.data.createCampaign.result.rowId as string;
-      const scheduled = await graphql(server, SCHEDULE, { token: user.token, variables: { id, start } });
-      expect(scheduled.errors, JSON.stringify(scheduled.errors)).toBeUndefined();
-      return id;
-    })));
+    const viaApi = await Promise.all(
+      users.flatMap((user) =>
+        servers.map(async (server, s) => {
+          const created = await graphql(server, CREATE, { token: user.token, variables: { name: `Timed ${user.email} ${s}` } });
+          const id = created.data.createCampaign.result.rowId as string;
+          const scheduled = await graphql(server, SCHEDULE, { token: user.token, variables: { id, start } });
+          expect(scheduled.errors, JSON.stringify(scheduled.errors)).toBeUndefined();
+          return id;
+        }),
+      ),
+    );
     // In SQL: START timers inserted directly, all due at the same moment.
-    const viaSql = await Promise.all(Array.from({ length: 12 }, (_, n) => emptyCampaign(database, USERS[n % USERS.length]!, `SQL timed ${n}`)));
+    const viaSql = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => emptyCampaign(database, USERS[n % USERS.length]!, `SQL timed ${n}`)),
+    );
     await database.query(
       "insert into app_public.campaign_timers (campaign_id, timer_type, scheduled_at) select unnest($1::uuid[]), 'START_CAMPAIGN', $2::timestamptz",
-      [viaSql, start]);
+      [viaSql, start],
+    );
     const campaigns = [...viaApi, ...viaSql];
 
-    const starts = () => database.query<{ id: string; status: string }>(
-      "select id, status::text from app_public.campaign_timers where campaign_id = any($1) and timer_type = 'START_CAMPAIGN'", [campaigns]);
+    const starts = () =>
+      database.query<{ id: string; status: string }>(
+        "select id, status::text from app_public.campaign_timers where campaign_id = any($1) and timer_type = 'START_CAMPAIGN'",
+        [campaigns],
+      );
     expect(await starts()).toHaveLength(campaigns.length);
     await waitFor(starts, (timers) => timers.every((timer) => timer.status === "COMPLETED"), 30_000);
 
     const executions = await database.query<{ timer_id: string; status: string; worker_id: string }>(
       `select e.timer_id, e.status::text, e.worker_id from app_public.timer_executions e
-         join app_public.campaign_timers t on t.id = e.timer_id where t.campaign_id = any($1)`, [campaigns]);
+         join app_public.campaign_timers t on t.id = e.timer_id where t.campaign_id = any($1)`,
+      [campaigns],
+    );
     for (const timer of await starts()) {
-      expect(executions.filter((e) => e.timer_id === timer.id).map((e) => e.status), timer.id).toEqual(["COMPLETED"]);
+      expect(
+        executions.filter((e) => e.timer_id === timer.id).map((e) => e.status),
+        timer.id,
+      ).toEqual(["COMPLETED"]);
     }
     const transitions = await database.query<{ campaign_id: string; count: number }>(
       `select campaign_id, count(*)::int as count from app_public.campaign_state_log
-        where campaign_id = any($1) and to_state = 'RUNNING' group by campaign_id`, [campaigns]);
+        where campaign_id = any($1) and to_state = 'RUNNING' group by campaign_id`,
+      [campaigns],
+    );
     expect(transitions.map((row) => row.count)).toEqual(campaigns.map(() => 1));
     // The CLOSE timers of the API's schedules are an hour away: untouched.
-    expect(await database.query(
-      `select t.status::text, count(e.id)::int as executions from app_public.campaign_timers t
+    expect(
+      await database.query(
+        `select t.status::text, count(e.id)::int as executions from app_public.campaign_timers t
          left join app_public.timer_executions e on e.timer_id = t.id
-        where t.campaign_id = any($1) and t.timer_type = 'CLOSE_CAMPAIGN' group by t.id`, [viaApi],
-    )).toEqual(viaApi.map(() => ({ status: "PENDING", executions: 0 })));
+        where t.campaign_id = any($1) and t.timer_type = 'CLOSE_CAMPAIGN' group by t.id`,
+        [viaApi],
+      ),
+    ).toEqual(viaApi.map(() => ({ status: "PENDING", executions: 0 })));
   }, 90_000);
 });
 
@@ -200,15 +242,24 @@ describe("live events across servers", () => {
   test("a subscription on one server and an event stream on the other both see changes made through either", async () => {
     const [ana] = await usersWithTokens();
     const [{ id: marketer }] = (await database.query<{ id: string }>(
-      "insert into app_public.marketers (name) values ('Two Servers Inc') returning id")) as [{ id: string }];
+      "insert into app_public.marketers (name) values ('Two Servers Inc') returning id",
+    )) as [{ id: string }];
     await database.query("insert into app_public.marketer_members (marketer_id, user_id) values ($1, $2)", [marketer, ana!.id]);
     const [{ id: campaign }] = (await database.query<{ id: string }>(
-      "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Shared') returning id", [ana!.id, marketer])) as [{ id: string }];
+      "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Shared') returning id",
+      [ana!.id, marketer],
+    )) as [{ id: string }];
     const [server1, server2] = servers as [string, string];
 
     const subscription = subscribe<{ marketerCampaignEvents: { event: string; campaignId: string | null } }>(
-      server1, `subscription ($id: UUID!) { marketerCampaignEvents(marketerId: $id) { event campaignId } }`, { id: marketer }, ana!.token);
-    const stream = await fetch(`${server2}/campaigns/events?marketerId=${marketer}`, { headers: { cookie: `campaign_engine_token=${ana!.token}` } });
+      server1,
+      `subscription ($id: UUID!) { marketerCampaignEvents(marketerId: $id) { event campaignId } }`,
+      { id: marketer },
+      ana!.token,
+    );
+    const stream = await fetch(`${server2}/campaigns/events?marketerId=${marketer}`, {
+      headers: { cookie: `campaign_engine_token=${ana!.token}` },
+    });
     expect(stream.status).toBe(200);
     // Everything the stream sends, as it arrives.
     const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -220,17 +271,31 @@ describe("live events across servers", () => {
       updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { campaign { name } } }`;
     const updated = `data: {"event":"campaign_updated","campaign_id":"${campaign}"}`;
     const sightings = (text: string) => text.split(updated).length - 1;
-    const subscribedUpdates = () => subscription.events.filter((e) => e.marketerCampaignEvents.event === "campaign_updated"
-      && e.marketerCampaignEvents.campaignId === campaign).length;
+    const subscribedUpdates = () =>
+      subscription.events.filter(
+        (e) => e.marketerCampaignEvents.event === "campaign_updated" && e.marketerCampaignEvents.campaignId === campaign,
+      ).length;
     try {
-      await waitFor(async () => subscription.events[0]?.marketerCampaignEvents.event, (event) => event === "subscribed");
-      await waitFor(async () => streamed, (text) => /^event: ready\n/.test(text));
+      await waitFor(
+        async () => subscription.events[0]?.marketerCampaignEvents.event,
+        (event) => event === "subscribed",
+      );
+      await waitFor(
+        async () => streamed,
+        (text) => /^event: ready\n/.test(text),
+      );
 
       for (const [n, through] of [server2, server1].entries()) {
         const renamed = await graphql(through, RENAME, { token: ana!.token, variables: { id: campaign, name: `Renamed ${n}` } });
         expect(renamed.errors, JSON.stringify(renamed.errors)).toBeUndefined();
-        await waitFor(async () => subscribedUpdates(), (count) => count === n + 1);
-        await waitFor(async () => sightings(streamed), (count) => count === n + 1);
+        await waitFor(
+          async () => subscribedUpdates(),
+          (count) => count === n + 1,
+        );
+        await waitFor(
+          async () => sightings(streamed),
+          (count) => count === n + 1,
+        );
       }
       expect(subscription.errors).toEqual([]);
     } finally {

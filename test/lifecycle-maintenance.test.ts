@@ -14,7 +14,10 @@ beforeAll(async () => {
 });
 
 async function newCampaign(name = "A campaign"): Promise<string> {
-  const [row] = await database.query<{ id: string }>("insert into app_public.campaigns (user_id, name) values ($1, $2) returning id", [owner.id, name]);
+  const [row] = await database.query<{ id: string }>("insert into app_public.campaigns (user_id, name) values ($1, $2) returning id", [
+    owner.id,
+    name,
+  ]);
   return row!.id;
 }
 
@@ -31,10 +34,12 @@ async function writeHistory<Row>(statement: string, values: unknown[]): Promise<
 }
 
 const partitionOf = async (campaignId: string) =>
-  (await database.query<{ partition: string }>(
-    "select tableoid::regclass::text as partition from app_public.campaign_state_log where campaign_id = $1",
-    [campaignId],
-  )).map((row) => row.partition);
+  (
+    await database.query<{ partition: string }>(
+      "select tableoid::regclass::text as partition from app_public.campaign_state_log where campaign_id = $1",
+      [campaignId],
+    )
+  ).map((row) => row.partition);
 
 describe("state log partitions", () => {
   test("this month and the next three have partitions from the start", async () => {
@@ -67,16 +72,20 @@ describe("state log partitions", () => {
     )) as [{ created: boolean }];
     expect(created).toBe(true);
     expect(await partitionOf(id)).toEqual(["app_private.campaign_state_log_y2031m05"]);
-    const [{ again }] = (await database.query<{ again: boolean }>("select app_private.ensure_state_log_partition('2031-05-09') as again")) as [{ again: boolean }];
+    const [{ again }] = (await database.query<{ again: boolean }>(
+      "select app_private.ensure_state_log_partition('2031-05-09') as again",
+    )) as [{ again: boolean }];
     expect(again).toBe(false);
   });
 
   test("archive_state_log moves entries older than a year to the archive and drops the emptied partitions", async () => {
     const id = await newCampaign();
     await database.query("select app_private.ensure_state_log_partition((now() - interval '14 months')::date)");
-    const oldPartition = (await database.query<{ name: string }>(
-      "select app_private.state_log_partition_name(date_trunc('month', now() - interval '14 months')::date) as name",
-    ))[0]!.name;
+    const oldPartition = (
+      await database.query<{ name: string }>(
+        "select app_private.state_log_partition_name(date_trunc('month', now() - interval '14 months')::date) as name",
+      )
+    )[0]!.name;
     await database.query(
       `insert into app_public.campaign_state_log (campaign_id, from_state, to_state, trigger_event, created_at) values
          ($1, 'CREATED', 'RUNNING', 'old', now() - interval '14 months'),
@@ -107,9 +116,13 @@ describe("clean-up and views", () => {
          ($1, $2, 'FAILED', now() - interval '7 months'), ($1, $2, 'FAILED', now() - interval '5 months')`,
       [timer!.id, id],
     );
-    const [{ deleted }] = (await database.query<{ deleted: number }>("select app_private.cleanup_timer_executions() as deleted")) as [{ deleted: number }];
+    const [{ deleted }] = (await database.query<{ deleted: number }>("select app_private.cleanup_timer_executions() as deleted")) as [
+      { deleted: number },
+    ];
     expect(deleted).toBe(1);
-    expect(await database.query("select count(*)::int as left from app_public.timer_executions where timer_id = $1", [timer!.id])).toEqual([{ left: 1 }]);
+    expect(await database.query("select count(*)::int as left from app_public.timer_executions where timer_id = $1", [timer!.id])).toEqual([
+      { left: 1 },
+    ]);
   });
 
   test("refresh_lifecycle_views refreshes the materialized views concurrently", async () => {
@@ -120,9 +133,9 @@ describe("clean-up and views", () => {
     );
     expect(await database.query("select * from ops.mv_active_campaigns where campaign_id = $1", [id])).toEqual([]);
     await database.query("select app_private.refresh_lifecycle_views()");
-    expect(await database.query("select name, status, pending_timers::int from ops.mv_active_campaigns where campaign_id = $1", [id])).toEqual([
-      { name: "Viewed campaign", status: "CREATED", pending_timers: 1 },
-    ]);
+    expect(
+      await database.query("select name, status, pending_timers::int from ops.mv_active_campaigns where campaign_id = $1", [id]),
+    ).toEqual([{ name: "Viewed campaign", status: "CREATED", pending_timers: 1 }]);
     const [pending] = await database.query<{ timers: number }>(
       "select sum(timers)::int as timers from ops.mv_pending_timers where timer_type = 'START_CAMPAIGN'",
     );
@@ -144,7 +157,9 @@ describe("recovery sweep and ops views", () => {
       { result: { stranded: number } },
     ];
     expect(result.stranded).toBeGreaterThanOrEqual(1);
-    const jobs = await database.query<{ due: boolean }>("select run_at <= now() as due from graphile_worker.jobs where key = $1", [timerId]);
+    const jobs = await database.query<{ due: boolean }>("select run_at <= now() as due from graphile_worker.jobs where key = $1", [
+      timerId,
+    ]);
     expect(jobs).toEqual([{ due: true }]);
   });
 
@@ -159,7 +174,9 @@ describe("recovery sweep and ops views", () => {
     );
     expect(await database.query("select timer_id from ops.stuck_timers where campaign_id = $1", [id])).toEqual([]);
     await database.query("select app_private.recover_timers()");
-    const jobs = await database.query<{ key: string }>("select key from graphile_worker.jobs where key = any($1)", [[late!.id, retrying!.id]]);
+    const jobs = await database.query<{ key: string }>("select key from graphile_worker.jobs where key = any($1)", [
+      [late!.id, retrying!.id],
+    ]);
     expect(jobs).toEqual([{ key: late!.id }]);
   });
 
@@ -186,17 +203,21 @@ describe("recovery sweep and ops views", () => {
       "insert into app_public.campaign_timers (campaign_id, timer_type, scheduled_at, status, retry_count, last_error) values ($1, 'CLOSE_CAMPAIGN', now() - interval '1 hour', 'FAILED', 5, 'boom')",
       [id],
     );
-    expect(await database.query("select campaign_name, timer_type, retry_count, last_error from ops.failed_timers where campaign_id = $1", [id])).toEqual([
-      { campaign_name: "Failing campaign", timer_type: "CLOSE_CAMPAIGN", retry_count: 5, last_error: "boom" },
-    ]);
+    expect(
+      await database.query("select campaign_name, timer_type, retry_count, last_error from ops.failed_timers where campaign_id = $1", [id]),
+    ).toEqual([{ campaign_name: "Failing campaign", timer_type: "CLOSE_CAMPAIGN", retry_count: 5, last_error: "boom" }]);
   });
 
   test("ops.campaign_state_distribution counts campaigns per state, every state listed", async () => {
-    const before = await database.query<{ status: string; campaigns: string }>("select status, campaigns from ops.campaign_state_distribution");
+    const before = await database.query<{ status: string; campaigns: string }>(
+      "select status, campaigns from ops.campaign_state_distribution",
+    );
     expect(before.map((row) => row.status)).toEqual(["CREATED", "RUNNING", "CLOSED", "REWARD_CLAIM", "EXPIRED"]);
     const id = await newCampaign();
     await database.query("select app_private.transition_campaign($1, 'EXPIRED', 'test', '{}')", [id]);
-    const after = await database.query<{ status: string; campaigns: string }>("select status, campaigns from ops.campaign_state_distribution");
+    const after = await database.query<{ status: string; campaigns: string }>(
+      "select status, campaigns from ops.campaign_state_distribution",
+    );
     const count = (rows: typeof before, status: string) => Number(rows.find((row) => row.status === status)!.campaigns);
     expect(count(after, "EXPIRED")).toBe(count(before, "EXPIRED") + 1);
   });
@@ -213,15 +234,20 @@ describe("recovery sweep and ops views", () => {
       [timer!.id, id],
     );
     expect(
-      await database.query("select executions::int, completed::int, failed::int, avg_ms::float8, max_ms::float8 from ops.timer_performance_24h where timer_type = 'REWARD_REMINDER'"),
+      await database.query(
+        "select executions::int, completed::int, failed::int, avg_ms::float8, max_ms::float8 from ops.timer_performance_24h where timer_type = 'REWARD_REMINDER'",
+      ),
     ).toEqual([{ executions: 2, completed: 1, failed: 1, avg_ms: 20, max_ms: 30 }]);
   });
 
   test("ops.lifecycle_table_sizes lists the lifecycle tables, partitions counted in", async () => {
     const rows = await database.query<{ name: string; total_bytes: string }>("select name, total_bytes from ops.lifecycle_table_sizes");
     expect(rows.map((row) => row.name).sort()).toEqual([
-      "app_private.campaign_state_log_archive", "app_public.campaign_metrics", "app_public.campaign_state_log",
-      "app_public.campaign_timers", "app_public.timer_executions",
+      "app_private.campaign_state_log_archive",
+      "app_public.campaign_metrics",
+      "app_public.campaign_state_log",
+      "app_public.campaign_timers",
+      "app_public.timer_executions",
     ]);
     expect(Number(rows.find((row) => row.name === "app_public.campaign_state_log")!.total_bytes)).toBeGreaterThan(0);
   });

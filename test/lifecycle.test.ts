@@ -8,8 +8,13 @@ const database = useTestDatabase("lifecycle");
 const STATES = ["CREATED", "RUNNING", "CLOSED", "REWARD_CLAIM", "EXPIRED"] as const;
 type State = (typeof STATES)[number];
 const ALLOWED = new Set([
-  "CREATED>RUNNING", "CREATED>EXPIRED", "RUNNING>CLOSED", "RUNNING>EXPIRED",
-  "CLOSED>REWARD_CLAIM", "CLOSED>EXPIRED", "REWARD_CLAIM>EXPIRED",
+  "CREATED>RUNNING",
+  "CREATED>EXPIRED",
+  "RUNNING>CLOSED",
+  "RUNNING>EXPIRED",
+  "CLOSED>REWARD_CLAIM",
+  "CLOSED>EXPIRED",
+  "REWARD_CLAIM>EXPIRED",
 ]);
 /** The way from CREATED to each state. */
 const PATH: Record<State, State[]> = {
@@ -76,14 +81,17 @@ describe("transitions", () => {
     expect(log.at(-1)).toMatchObject({ from_state: from, to_state: to, trigger_event: "direct_update" });
   });
 
-  test.each(pairs.filter(([from, to]) => !ALLOWED.has(`${from}>${to}`)))("%s → %s is refused with CE001 and leaves no trace", async (from, to) => {
-    const id = await campaignIn(from);
-    const before = await logOf(id);
-    const refused = database.query("update app_public.campaigns set status = $2 where id = $1", [id, to]);
-    await expect(refused).rejects.toMatchObject({ code: "CE001", message: `campaign ${id} cannot go from ${from} to ${to}` });
-    expect(await statusOf(id)).toBe(from);
-    expect(await logOf(id)).toEqual(before);
-  });
+  test.each(pairs.filter(([from, to]) => !ALLOWED.has(`${from}>${to}`)))(
+    "%s → %s is refused with CE001 and leaves no trace",
+    async (from, to) => {
+      const id = await campaignIn(from);
+      const before = await logOf(id);
+      const refused = database.query("update app_public.campaigns set status = $2 where id = $1", [id, to]);
+      await expect(refused).rejects.toMatchObject({ code: "CE001", message: `campaign ${id} cannot go from ${from} to ${to}` });
+      expect(await statusOf(id)).toBe(from);
+      expect(await logOf(id)).toEqual(before);
+    },
+  );
 
   test("CLOSED → REWARD_CLAIM needs rewards_enabled (CE002)", async () => {
     const id = await newCampaign({ rewards: false });
@@ -125,7 +133,10 @@ describe("transitions", () => {
   test("another user cannot move or schedule someone's campaign (CE003)", async () => {
     const id = await newCampaign();
     const message = `campaign ${id} does not exist or is not yours to change`;
-    await expect(asUser(database, stranger, "select app_public.start_campaign($1)", [id])).rejects.toMatchObject({ code: "CE003", message });
+    await expect(asUser(database, stranger, "select app_public.start_campaign($1)", [id])).rejects.toMatchObject({
+      code: "CE003",
+      message,
+    });
     await expect(
       asUser(database, stranger, "select app_public.schedule_campaign($1, now() + interval '1 hour', 2)", [id]),
     ).rejects.toMatchObject({ code: "CE003", message });
@@ -145,7 +156,8 @@ describe("scheduling", () => {
   test("schedule_campaign sets the times and creates START and CLOSE timers, each with one job keyed by its id", async () => {
     const id = await newCampaign();
     const [campaign] = await asUser<{ start_time: Date; end_time: Date; duration_hours: string }>(
-      database, owner,
+      database,
+      owner,
       `select start_time, end_time, duration_hours from app_public.schedule_campaign($1, '${NEXT_YEAR}-01-01T10:00:00Z', 2.5)`,
       [id],
     );
@@ -168,7 +180,10 @@ describe("scheduling", () => {
     await asUser(database, owner, `select app_public.schedule_campaign($1, '${NEXT_YEAR}-03-01T10:00:00Z', 1)`, [id]);
     const moved = await timersOf(id);
     expect(moved.map((timer) => timer.id)).toEqual(first.map((timer) => timer.id));
-    expect(moved.map((timer) => timer.scheduled_at.toISOString())).toEqual([`${NEXT_YEAR}-03-01T10:00:00.000Z`, `${NEXT_YEAR}-03-01T11:00:00.000Z`]);
+    expect(moved.map((timer) => timer.scheduled_at.toISOString())).toEqual([
+      `${NEXT_YEAR}-03-01T10:00:00.000Z`,
+      `${NEXT_YEAR}-03-01T11:00:00.000Z`,
+    ]);
     const jobs = await jobsOf(moved.map((timer) => timer.id));
     expect(jobs.map((job) => job.run_at.toISOString())).toEqual([`${NEXT_YEAR}-03-01T10:00:00.000Z`, `${NEXT_YEAR}-03-01T11:00:00.000Z`]);
   });
@@ -196,7 +211,9 @@ describe("scheduling", () => {
 
   test("closing arranges the expiry, and opening reward claims a reminder halfway", async () => {
     const id = await newCampaign();
-    await asUser(database, owner, "select app_public.schedule_campaign($1, now(), 1, rewards_enabled => true, reward_claim_hours => 10)", [id]);
+    await asUser(database, owner, "select app_public.schedule_campaign($1, now(), 1, rewards_enabled => true, reward_claim_hours => 10)", [
+      id,
+    ]);
     await asUser(database, owner, "select app_public.start_campaign($1)", [id]);
     await asUser(database, owner, "select app_public.close_campaign($1)", [id]);
     await asUser(database, owner, "select app_public.open_reward_claim($1)", [id]);
@@ -221,7 +238,10 @@ describe("bad input", () => {
     ["now() + interval '1 hour', 1e12", "duration_hours must be between 1 minute and 1 year (got 1000000000000 hours)"],
     ["now() + interval '1 hour', 0.0000001", "duration_hours must be between 1 minute and 1 year (got 0.0000001 hours)"],
     ["now() + interval '1 hour', 8767", "duration_hours must be between 1 minute and 1 year (got 8767 hours)"],
-    ["now() + interval '1 hour', 2, reward_claim_hours => 1e12", "reward_claim_hours must be between 1 minute and 1 year (got 1000000000000 hours)"],
+    [
+      "now() + interval '1 hour', 2, reward_claim_hours => 1e12",
+      "reward_claim_hours must be between 1 minute and 1 year (got 1000000000000 hours)",
+    ],
     ["now() + interval '1 hour', 2, reward_claim_hours => 8767", "reward_claim_hours must be between 1 minute and 1 year (got 8767 hours)"],
     ["'294276-01-01T00:00:00Z', 2", "start_time must be at most 5 years ahead (got 294276-01-01 00:00:00+00)"],
     ["'infinity', 2", "start_time must be at most 5 years ahead (got infinity)"],
@@ -229,19 +249,29 @@ describe("bad input", () => {
     const id = await newCampaign();
     await expect(schedule(id, args)).rejects.toMatchObject({ code: "CE005", message });
     expect(await timersOf(id)).toEqual([]);
-    const [campaign] = await database.query("select start_time, duration_hours, reward_claim_hours from app_public.campaigns where id = $1", [id]);
+    const [campaign] = await database.query(
+      "select start_time, duration_hours, reward_claim_hours from app_public.campaigns where id = $1",
+      [id],
+    );
     expect(campaign).toEqual({ start_time: null, duration_hours: null, reward_claim_hours: "72" });
   });
 
   test("the bounds are run-time settings: a minute to a year by default, as app_private.settings says otherwise", async () => {
     const id = await newCampaign();
     await expect(schedule(id, "now() + interval '1 hour', 8766, reward_claim_hours => 0.0167")).resolves.toHaveLength(1);
-    await database.query(`select app_private.set_setting('campaign_duration_max', '"2 days"'), app_private.set_setting('campaign_start_max_ahead', '"1 day"')`);
+    await database.query(
+      `select app_private.set_setting('campaign_duration_max', '"2 days"'), app_private.set_setting('campaign_start_max_ahead', '"1 day"')`,
+    );
     try {
       await expect(schedule(id, "now() + interval '1 hour', 49")).rejects.toMatchObject({
-        code: "CE005", message: "duration_hours must be between 1 minute and 2 days (got 49 hours)", hint: "In hours: from 0.0167 to 48.",
+        code: "CE005",
+        message: "duration_hours must be between 1 minute and 2 days (got 49 hours)",
+        hint: "In hours: from 0.0167 to 48.",
       });
-      await expect(schedule(id, "now() + interval '25 hours', 2")).rejects.toMatchObject({ code: "CE005", message: expect.stringMatching(/^start_time must be at most 1 day ahead/) });
+      await expect(schedule(id, "now() + interval '25 hours', 2")).rejects.toMatchObject({
+        code: "CE005",
+        message: expect.stringMatching(/^start_time must be at most 1 day ahead/),
+      });
       const [campaign] = await database.query("select duration_hours from app_public.campaigns where id = $1", [id]);
       expect(campaign).toEqual({ duration_hours: "8766" });
     } finally {
@@ -252,7 +282,8 @@ describe("bad input", () => {
   test("the table caps durations at ten years, so psql cannot wedge a campaign either", async () => {
     const id = await newCampaign();
     await expect(database.query("update app_public.campaigns set reward_claim_hours = 1e12 where id = $1", [id])).rejects.toMatchObject({
-      code: "23514", constraint: "campaigns_reward_claim_hours_at_most_ten_years",
+      code: "23514",
+      constraint: "campaigns_reward_claim_hours_at_most_ten_years",
     });
     await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [id]);
     expect(await statusOf(id)).toBe("RUNNING");
@@ -269,7 +300,8 @@ describe("bad input", () => {
   test("a start more than a minute in the past is refused (CE010), leaving no half-scheduled campaign", async () => {
     const id = await newCampaign();
     await expect(schedule(id, "now() - interval '2 minutes', 2")).rejects.toMatchObject({
-      code: "CE010", message: expect.stringMatching(/^start_time .+ is more than a minute in the past$/),
+      code: "CE010",
+      message: expect.stringMatching(/^start_time .+ is more than a minute in the past$/),
     });
     const [campaign] = await database.query("select start_time, duration_hours from app_public.campaigns where id = $1", [id]);
     expect(campaign).toEqual({ start_time: null, duration_hours: null });
@@ -281,7 +313,10 @@ describe("bad input", () => {
     ["non-positive duration", "duration_hours = 0", "campaigns_duration_positive"],
   ])("the table itself refuses %s", async (_what, assignments, constraint) => {
     const id = await newCampaign();
-    await database.query("update app_public.campaigns set start_time = now(), end_time = now() + interval '1 hour', duration_hours = 1 where id = $1", [id]);
+    await database.query(
+      "update app_public.campaigns set start_time = now(), end_time = now() + interval '1 hour', duration_hours = 1 where id = $1",
+      [id],
+    );
     await expect(database.query(`update app_public.campaigns set ${assignments} where id = $1`, [id])).rejects.toMatchObject({
       code: "23514",
       constraint,

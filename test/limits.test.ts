@@ -23,7 +23,9 @@ beforeAll(async () => {
 });
 
 const campaignsNamed = async (prefix: string) =>
-  Number((await database.query<{ count: string }>("select count(*) from app_public.campaigns where name like $1 || '%'", [prefix]))[0]!.count);
+  Number(
+    (await database.query<{ count: string }>("select count(*) from app_public.campaigns where name like $1 || '%'", [prefix]))[0]!.count,
+  );
 
 /** Sends `query` and expects it refused with `code`, nothing created by it. */
 async function expectRefused(query: string, code: string, namePrefix = "Limited") {
@@ -62,14 +64,21 @@ describe("operation limits", () => {
     const error = await expectRefused(aliases, LIMIT_CODES.tooManyAliases);
     expect(error.message).toMatch(`found ${defaults.maxAliases + 1}`);
     // At the limit, it runs.
-    const allowed = await graphql(server.url, `mutation { ${Array.from({ length: defaults.maxAliases }, (_, i) => create(i + 1)).join(" ")} }`, { token });
+    const allowed = await graphql(
+      server.url,
+      `mutation { ${Array.from({ length: defaults.maxAliases }, (_, i) => create(i + 1)).join(" ")} }`,
+      { token },
+    );
     expect(allowed.errors).toBeUndefined();
     expect(await campaignsNamed("Limited ")).toBe(1 + defaults.maxAliases);
   });
 
   test("a document over the size limit is refused with DOCUMENT_TOO_LARGE before it is parsed", async () => {
     // Not even valid GraphQL: it is never parsed.
-    const error = await expectRefused(`mutation { ${create(900)} } ${"#".repeat(defaults.maxDocumentCharacters)} }}}`, LIMIT_CODES.documentTooLarge);
+    const error = await expectRefused(
+      `mutation { ${create(900)} } ${"#".repeat(defaults.maxDocumentCharacters)} }}}`,
+      LIMIT_CODES.documentTooLarge,
+    );
     expect(error.message).toMatch(`more than the ${defaults.maxDocumentCharacters} allowed`);
   });
 
@@ -106,13 +115,20 @@ describe("operation limits", () => {
       LIMIT_CODES.tooManyRepeats,
     );
     expect(error.message).toMatch(`"userByUserId" is selected ${defaults.maxRepeatedFields + 1} times`);
-    const fragments = Array.from({ length: defaults.maxRepeatedFields + 1 }, (_, i) => `fragment F${i} on Campaign { userByUserId { email } }`);
+    const fragments = Array.from(
+      { length: defaults.maxRepeatedFields + 1 },
+      (_, i) => `fragment F${i} on Campaign { userByUserId { email } }`,
+    );
     await expectRefused(
       `mutation { createCampaign(input: {name: "Limited repeats"}) { result { ${fragments.map((_, i) => `...F${i}`).join(" ")} } } } ${fragments.join(" ")}`,
       LIMIT_CODES.tooManyRepeats,
     );
     // At the limit it is an ordinary query (GraphQL merges the repeats); leaves may repeat freely.
-    const allowed = await graphql(server.url, `{ allCampaigns(first: 1) { nodes { ${repeated(defaults.maxRepeatedFields)} ${"rowId ".repeat(50)} } } }`, { token });
+    const allowed = await graphql(
+      server.url,
+      `{ allCampaigns(first: 1) { nodes { ${repeated(defaults.maxRepeatedFields)} ${"rowId ".repeat(50)} } } }`,
+      { token },
+    );
     expect(allowed.errors).toBeUndefined();
   });
 
@@ -120,7 +136,9 @@ describe("operation limits", () => {
     const variables = { padding: "x".repeat(defaults.maxAnonymousRequestBytes) };
     const anonymous = await graphql(server.url, "{ __typename }", { variables });
     expect(anonymous.status).toBe(413);
-    expect(anonymous.errors).toEqual([expect.objectContaining({ extensions: { code: LIMIT_CODES.requestTooLarge, limit: defaults.maxAnonymousRequestBytes } })]);
+    expect(anonymous.errors).toEqual([
+      expect.objectContaining({ extensions: { code: LIMIT_CODES.requestTooLarge, limit: defaults.maxAnonymousRequestBytes } }),
+    ]);
     const signedIn = await graphql(server.url, "{ __typename }", { variables, token });
     expect(signedIn.errors).toBeUndefined();
     expect(signedIn.data).toEqual({ __typename: "Query" });
@@ -128,7 +146,10 @@ describe("operation limits", () => {
 
   test("too many directives are refused with DIRECTIVE_LIMIT", async () => {
     const fields = "rowId @include(if: true) ".repeat(defaults.maxDirectives + 1);
-    await expectRefused(`mutation { createCampaign(input: {name: "Limited directives"}) { result { ${fields} } } }`, LIMIT_CODES.tooManyDirectives);
+    await expectRefused(
+      `mutation { createCampaign(input: {name: "Limited directives"}) { result { ${fields} } } }`,
+      LIMIT_CODES.tooManyDirectives,
+    );
   });
 
   test("a cost over the limit is refused with COST_LIMIT", async () => {
@@ -141,9 +162,17 @@ describe("operation limits", () => {
 
   test("the same limits hold over websockets", async () => {
     const aliases = Array.from({ length: defaults.maxAliases + 1 }, (_, i) => `e${i}: campaignEvents(campaignId: $id) { event }`).join(" ");
-    const subscription = subscribe(server.url, `subscription ($id: UUID!) { ${aliases} }`, { id: "00000000-0000-0000-0000-000000000000" }, token);
+    const subscription = subscribe(
+      server.url,
+      `subscription ($id: UUID!) { ${aliases} }`,
+      { id: "00000000-0000-0000-0000-000000000000" },
+      token,
+    );
     try {
-      await waitFor(async () => subscription.errors.length, (count) => count > 0);
+      await waitFor(
+        async () => subscription.errors.length,
+        (count) => count > 0,
+      );
       expect(subscription.events).toEqual([]);
       expect(subscription.errors[0]).toMatchObject([{ extensions: { code: LIMIT_CODES.tooManyAliases } }]);
     } finally {

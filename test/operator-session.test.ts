@@ -12,13 +12,20 @@ let owner: string, marketer: string, target: string, band: string;
 const one = async (text: string, values: unknown[] = []) => (await database.query<Record<string, any>>(text, values))[0]!;
 const statusOf = async (id: string) => (await one("select status from app_public.campaigns where id = $1", [id])).status as string;
 
-async function campaignIn(status: "CREATED" | "RUNNING" | "CLOSED", { bid = false, launched = false, rewards = false } = {}): Promise<string> {
+async function campaignIn(
+  status: "CREATED" | "RUNNING" | "CLOSED",
+  { bid = false, launched = false, rewards = false } = {},
+): Promise<string> {
   const { id } = await one(
     `insert into app_public.campaigns (user_id, marketer_id, name, target_id, rewards_enabled, launched_at)
      values ($1, $2, 'A campaign', $3, $4, case when $5 then now() end) returning id`,
     [owner, marketer, target, rewards, launched],
   );
-  if (bid) await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 2, 1)", [id, band]);
+  if (bid)
+    await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 2, 1)", [
+      id,
+      band,
+    ]);
   for (const step of { CREATED: [], RUNNING: ["RUNNING"], CLOSED: ["RUNNING", "CLOSED"] }[status]) {
     await database.query("select app_private.transition_campaign($1, $2, 'test', '{}')", [id, step]);
   }
@@ -36,7 +43,10 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   schedule_campaign: async () => {
     const id = await campaignIn("CREATED");
     await database.query("select app_public.schedule_campaign($1, now() + interval '1 hour', 48, rewards_enabled => true)", [id]);
-    expect(await one("select duration_hours, rewards_enabled from app_public.campaigns where id = $1", [id])).toEqual({ duration_hours: "48", rewards_enabled: true });
+    expect(await one("select duration_hours, rewards_enabled from app_public.campaigns where id = $1", [id])).toEqual({
+      duration_hours: "48",
+      rewards_enabled: true,
+    });
   },
   start_campaign: async () => {
     const id = await campaignIn("CREATED");
@@ -80,14 +90,21 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   },
   launch_campaign: async () => {
     const id = await campaignIn("CREATED", { bid: true });
-    expect(await one("select status, launched_at is not null as launched from app_public.launch_campaign($1)", [id])).toEqual({ status: "RUNNING", launched: true });
+    expect(await one("select status, launched_at is not null as launched from app_public.launch_campaign($1)", [id])).toEqual({
+      status: "RUNNING",
+      launched: true,
+    });
   },
   refresh_offers: async () => {
     const id = await campaignIn("RUNNING", { bid: true, launched: true });
     await database.query("select app_public.refresh_offers($1)", [id]);
     // It re-populates the target; the population's job carries the campaign, whose offers its end enqueues.
-    expect(await database.query("select key from graphile_worker._private_jobs where key = $1 and payload::jsonb @> $2::jsonb",
-      [`populate_target:${target}`, JSON.stringify([{ target_id: target, campaign_id: id }])])).toHaveLength(1);
+    expect(
+      await database.query("select key from graphile_worker._private_jobs where key = $1 and payload::jsonb @> $2::jsonb", [
+        `populate_target:${target}`,
+        JSON.stringify([{ target_id: target, campaign_id: id }]),
+      ]),
+    ).toHaveLength(1);
   },
   pool_status: async () => {
     expect(await one("select app_public.pool_status() -> 'enabled' as enabled")).toEqual({ enabled: true });
@@ -112,7 +129,11 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
-    expect((await one("select app_public.marketer_campaigns($1) as campaigns", [marketer])).campaigns.map((campaign: { id: string }) => campaign.id)).toContain(id);
+    expect(
+      (await one("select app_public.marketer_campaigns($1) as campaigns", [marketer])).campaigns.map(
+        (campaign: { id: string }) => campaign.id,
+      ),
+    ).toContain(id);
   },
 };
 // These act for the signed-in user, whoever asks: an operator says which user (jwt.claims.user_id).
@@ -124,15 +145,25 @@ beforeAll(async () => {
   owner = (await one("insert into app_public.users (email) values ('owner@example.com') returning id")).id;
   marketer = (await one("insert into app_public.marketers (name) values ('Acme') returning id")).id;
   target = (await one("insert into app_public.targets (marketer_id, name) values ($1, 'Gamers') returning id", [marketer])).id;
-  band = (await one("insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{gamer}') returning id", [target])).id;
+  band = (
+    await one(
+      "insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{gamer}') returning id",
+      [target],
+    )
+  ).id;
 });
 
 describe("an operator's session (psql as the owner)", () => {
   test("every app_public function is listed here: an admin's, one that acts for a user, or one about the caller", async () => {
-    const functions = (await database.query<{ name: string }>(
-      `select distinct p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-        where n.nspname = 'app_public' and p.prorettype <> 'trigger'::regtype order by 1`)).map((row) => row.name);
-    expect(functions.filter((name) => !(name in ADMIN_FUNCTIONS) && !FOR_A_USER.includes(name) && !ABOUT_THE_CALLER.includes(name))).toEqual([]);
+    const functions = (
+      await database.query<{ name: string }>(
+        `select distinct p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'app_public' and p.prorettype <> 'trigger'::regtype order by 1`,
+      )
+    ).map((row) => row.name);
+    expect(
+      functions.filter((name) => !(name in ADMIN_FUNCTIONS) && !FOR_A_USER.includes(name) && !ABOUT_THE_CALLER.includes(name)),
+    ).toEqual([]);
   });
 
   test.each(Object.keys(ADMIN_FUNCTIONS))("runs app_public.%s as an admin would", async (name) => {
@@ -141,13 +172,16 @@ describe("an operator's session (psql as the owner)", () => {
 
   test("creates a campaign for the user it names, and without one is told how", async () => {
     await expect(database.query("select app_public.create_campaign('Mine')")).rejects.toMatchObject({
-      code: "CE201", hint: expect.stringMatching(/in psql, set jwt\.claims\.user_id/),
+      code: "CE201",
+      hint: expect.stringMatching(/in psql, set jwt\.claims\.user_id/),
     });
     const client = new pg.Client({ connectionString: database.ownerUrl });
     await client.connect();
     try {
       await client.query("select set_config('jwt.claims.user_id', $1, false)", [owner]);
-      const { rows: [created] } = await client.query("select user_id, name from app_public.create_campaign('For the owner')");
+      const {
+        rows: [created],
+      } = await client.query("select user_id, name from app_public.create_campaign('For the owner')");
       expect(created).toEqual({ user_id: owner, name: "For the owner" });
     } finally {
       await client.end();
@@ -172,7 +206,9 @@ describe("a session that claims someone is not an operator's", () => {
 
   test("an anonymous caller's claims (no user, not an admin) are refused the admin functions", async () => {
     await expect(asClaimed(["", "false"], "select app_public.pool_status()")).rejects.toMatchObject({ code: "42501" });
-    await expect(asClaimed(["", "false"], "select app_private.current_user_may_see_marketer($1) as allowed", [marketer])).resolves.toEqual([{ allowed: false }]);
+    await expect(asClaimed(["", "false"], "select app_private.current_user_may_see_marketer($1) as allowed", [marketer])).resolves.toEqual([
+      { allowed: false },
+    ]);
   });
 
   test("a user's claims are refused another's campaign, and the campaign stays as it was", async () => {
@@ -183,6 +219,8 @@ describe("a session that claims someone is not an operator's", () => {
   });
 
   test("a session that switched to the visitor role is refused, even as the owner's login", async () => {
-    await expect(database.query("set role campaign_engine_visitor; select app_public.pool_status()")).rejects.toMatchObject({ code: "42501" });
+    await expect(database.query("set role campaign_engine_visitor; select app_public.pool_status()")).rejects.toMatchObject({
+      code: "42501",
+    });
   });
 });

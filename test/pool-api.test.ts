@@ -17,14 +17,13 @@ const STATUS = `{ poolStatus }`;
 let alice: string, admin: string;
 
 beforeAll(async () => {
-  [alice, admin] = await Promise.all([
-    tokenFor(database, "alice@example.com"),
-    tokenFor(database, "admin@example.com", { admin: true }),
-  ]);
+  [alice, admin] = await Promise.all([tokenFor(database, "alice@example.com"), tokenFor(database, "admin@example.com", { admin: true })]);
 });
 
 const ready = async (poolType: string) =>
-  (await database.query<{ n: number }>("select count(*)::int as n from app_public.campaigns where is_pool and pool_type = $1", [poolType]))[0]!.n;
+  (
+    await database.query<{ n: number }>("select count(*)::int as n from app_public.campaigns where is_pool and pool_type = $1", [poolType])
+  )[0]!.n;
 
 test("createCampaign hands over a complete campaign, and the worker refills the master pool and the user's own", async () => {
   const [template] = await database.query<{ n: number }>(
@@ -37,7 +36,10 @@ test("createCampaign hands over a complete campaign, and the worker refills the 
   const first = await graphql(server.url, CREATE, { token: alice, variables: { name: "First", description: "From the pool" } });
   expect(first.errors).toBeUndefined();
   expect(first.data.createCampaign.result).toMatchObject({
-    name: "First", description: "From the pool", userByUserId: { email: "alice@example.com" }, schticksByCampaignId: { totalCount: template!.n },
+    name: "First",
+    description: "From the pool",
+    userByUserId: { email: "alice@example.com" },
+    schticksByCampaignId: { totalCount: template!.n },
   });
   // Replenishment: the master pool back to its target, and a pool campaign for alice's next one.
   await waitFor(pools, ([master, user]) => master === 3 && user === 1, 30_000);
@@ -64,7 +66,9 @@ test("bad input is refused with its code, and an anonymous caller cannot create"
   const anonymous = await graphql(server.url, CREATE, { variables: { name: "Nobody's" } });
   expect(anonymous.errors?.[0]).toMatchObject({ message: "sign in to create a campaign", extensions: { code: "CE201" } });
   // The table's generated insert mutation is gone: createCampaign belongs to the function.
-  const generated = await graphql(server.url, `mutation { createCampaign(input: { campaign: { name: "x" } }) { clientMutationId } }`, { token: alice });
+  const generated = await graphql(server.url, `mutation { createCampaign(input: { campaign: { name: "x" } }) { clientMutationId } }`, {
+    token: alice,
+  });
   expect(generated.errors?.[0]?.message).toMatch(/campaign/);
 });
 
@@ -74,10 +78,17 @@ test("admins read the pool status and set the target through GraphQL; others are
 
   const set = await graphql(server.url, `mutation { setPoolTarget(input: { size: 5 }) { result } }`, { token: admin });
   expect(set.data.setPoolTarget.result.master.target).toBe(5);
-  await waitFor(() => ready("master"), (n) => n === 5, 30_000);
+  await waitFor(
+    () => ready("master"),
+    (n) => n === 5,
+    30_000,
+  );
 
   const refused = await graphql(server.url, `mutation { setPoolTarget(input: { size: 60 }) { result } }`, { token: admin });
-  expect(refused.errors?.[0]).toMatchObject({ message: "the master pool target must be between 0 and 50 (got 60)", extensions: { code: "CE205" } });
+  expect(refused.errors?.[0]).toMatchObject({
+    message: "the master pool target must be between 0 and 50 (got 60)",
+    extensions: { code: "CE205" },
+  });
   const notAdmin = await graphql(server.url, STATUS, { token: alice });
   expect(notAdmin.errors?.[0]).toMatchObject({ message: "only admins may do this", extensions: { code: "42501" } });
 });

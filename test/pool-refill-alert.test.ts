@@ -21,7 +21,9 @@ interface Alert {
 }
 
 const refillAlerts = () =>
-  database.query<Alert>("select severity, message, details, resolved_at from app_public.alerts where kind = 'pool_refill_failing' order by raised_at");
+  database.query<Alert>(
+    "select severity, message, details, resolved_at from app_public.alerts where kind = 'pool_refill_failing' order by raised_at",
+  );
 
 const breakSeeder = () =>
   database.query(`
@@ -66,8 +68,7 @@ describe("pool_refill_failing", () => {
   test("a refill of another pool that had nothing to add leaves it open; one that seeds, or finds the failing pool full, resolves it", async () => {
     const carol = await createUser(database, "carol@example.com");
     await database.query("delete from app_public.alerts");
-    const fail = () =>
-      database.query("select app_private.refill_failed('master', null, 'the seeder broke', 'XX000', 3, 25)");
+    const fail = () => database.query("select app_private.refill_failed('master', null, 'the seeder broke', 'XX000', 3, 25)");
     const open = async () => (await refillAlerts()).filter((alert) => alert.resolved_at === null);
 
     await fail();

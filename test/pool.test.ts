@@ -59,12 +59,16 @@ async function fillMasterPool(size: number): Promise<string[]> {
 }
 
 const poolIds = async (poolType: string) =>
-  (await database.query<{ id: string }>("select id from app_public.campaigns where is_pool and pool_type = $1 order by pool_created_at", [poolType])).map(
-    (row) => row.id,
-  );
+  (
+    await database.query<{ id: string }>("select id from app_public.campaigns where is_pool and pool_type = $1 order by pool_created_at", [
+      poolType,
+    ])
+  ).map((row) => row.id);
 
 const assignments = () =>
-  database.query<{ campaign_id: string; user_id: string; source: string }>("select campaign_id, user_id, source from app_public.pool_assignments order by assigned_at");
+  database.query<{ campaign_id: string; user_id: string; source: string }>(
+    "select campaign_id, user_id, source from app_public.pool_assignments order by assigned_at",
+  );
 
 const errorOf = (promise: Promise<unknown>): Promise<{ code?: string; message?: string }> =>
   promise.then(
@@ -129,12 +133,19 @@ describe("handing over a pool campaign", () => {
 
     const campaign = await createCampaign(alice, "Night market", "Neon and noodles", marketer!.id);
     expect(campaign).toMatchObject({
-      id: poolId, user_id: alice.id, marketer_id: marketer!.id, name: "Night market", is_pool: false, pool_type: "master",
+      id: poolId,
+      user_id: alice.id,
+      marketer_id: marketer!.id,
+      name: "Night market",
+      is_pool: false,
+      pool_type: "master",
     });
     expect(await rowCounts(database, campaign.id)).toEqual(templateCounts);
     expect(await assignments()).toEqual([{ campaign_id: poolId, user_id: alice.id, source: "master" }]);
     // The caller sees it; the other user does not.
-    expect(await asUser(database, alice, "select name from app_public.campaigns where id = $1", [poolId])).toEqual([{ name: "Night market" }]);
+    expect(await asUser(database, alice, "select name from app_public.campaigns where id = $1", [poolId])).toEqual([
+      { name: "Night market" },
+    ]);
     expect(await asUser(database, bob, "select name from app_public.campaigns where id = $1", [poolId])).toEqual([]);
   });
 
@@ -143,7 +154,9 @@ describe("handing over a pool campaign", () => {
     const [userPoolRow] = await database.query<{ id: string }>("select app_private.add_pool_campaign('user', $1) as id", [alice.id]);
     const userPoolId = userPoolRow!.id;
     expect(await asUser(database, alice, "select id from app_public.campaigns where is_pool")).toEqual([]);
-    expect(await asUser(database, alice, "select count(*)::int as n from app_public.schticks where campaign_id = $1", [userPoolId])).toEqual([{ n: 0 }]);
+    expect(
+      await asUser(database, alice, "select count(*)::int as n from app_public.schticks where campaign_id = $1", [userPoolId]),
+    ).toEqual([{ n: 0 }]);
 
     expect((await createCampaign(alice)).id).toBe(userPoolId);
     expect((await createCampaign(alice)).id).toBe(masterId);
@@ -155,12 +168,12 @@ describe("handing over a pool campaign", () => {
     await createCampaign(alice);
     await createCampaign(alice);
     await createCampaign(bob);
-    const jobs = await database.query<{ key: string }>("select key from graphile_worker.jobs where task_identifier = 'replenish_pool' order by key");
-    expect(jobs.map((job) => job.key)).toEqual([
-      "replenish_pool:master",
-      `replenish_pool:user:${alice.id}`,
-      `replenish_pool:user:${bob.id}`,
-    ].sort());
+    const jobs = await database.query<{ key: string }>(
+      "select key from graphile_worker.jobs where task_identifier = 'replenish_pool' order by key",
+    );
+    expect(jobs.map((job) => job.key)).toEqual(
+      ["replenish_pool:master", `replenish_pool:user:${alice.id}`, `replenish_pool:user:${bob.id}`].sort(),
+    );
   });
 
   test("with the pools empty, the campaign is seeded inline, complete, and replenishment is still scheduled", async () => {
@@ -168,7 +181,9 @@ describe("handing over a pool campaign", () => {
     expect(campaign).toMatchObject({ user_id: alice.id, is_pool: false, pool_type: null, name: "Inline" });
     expect(await rowCounts(database, campaign.id)).toEqual(templateCounts);
     expect((await assignments()).map((row) => row.source)).toEqual(["inline"]);
-    expect(await database.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([{ n: 2 }]);
+    expect(await database.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([
+      { n: 2 },
+    ]);
   });
 
   test("100 concurrent creations get 100 distinct complete campaigns; no pool campaign is handed over twice", async () => {
@@ -200,9 +215,21 @@ describe("handing over a pool campaign", () => {
 describe("bad input consumes nothing", () => {
   test.each([
     ["an empty name", "  ", "", "CE202", "name must not be empty or blank"],
-    ["a name of Unicode blanks (no-break, em and ideographic spaces, a zero-width space)", "\u00a0\u2003\u3000\u200b", "", "CE202", "name must not be empty or blank"],
+    [
+      "a name of Unicode blanks (no-break, em and ideographic spaces, a zero-width space)",
+      "\u00a0\u2003\u3000\u200b",
+      "",
+      "CE202",
+      "name must not be empty or blank",
+    ],
     ["a name over 200 characters", "x".repeat(201), "", "CE202", "name is 201 characters long; at most 200 are allowed"],
-    ["a description over 10,000 characters", "Fine", "y".repeat(10_001), "CE202", "description is 10001 characters long; at most 10000 are allowed"],
+    [
+      "a description over 10,000 characters",
+      "Fine",
+      "y".repeat(10_001),
+      "CE202",
+      "description is 10001 characters long; at most 10000 are allowed",
+    ],
   ])("%s is refused with a message naming it", async (_label, name, description, code, message) => {
     const pool = await fillMasterPool(1);
     expect(await errorOf(createCampaign(alice, name, description))).toEqual({ code, message });
@@ -214,7 +241,8 @@ describe("bad input consumes nothing", () => {
     const pool = await fillMasterPool(1);
     const [marketer] = await database.query<{ id: string }>("insert into app_public.marketers (name) values ('Not yours') returning id");
     expect(await errorOf(createCampaign(bob, "Mine", "", marketer!.id))).toEqual({
-      code: "CE203", message: `you are not a member of marketer ${marketer!.id}`,
+      code: "CE203",
+      message: `you are not a member of marketer ${marketer!.id}`,
     });
     expect(await poolIds("master")).toEqual(pool);
   });
@@ -243,8 +271,11 @@ describe("bad input consumes nothing", () => {
 
   test("pool_created_at never changes", async () => {
     const [poolId] = await fillMasterPool(1);
-    expect(await errorOf(database.query("update app_public.campaigns set pool_created_at = now() - interval '1 day' where id = $1", [poolId]))).toEqual({
-      code: "CE206", message: `pool_created_at never changes (campaign ${poolId})`,
+    expect(
+      await errorOf(database.query("update app_public.campaigns set pool_created_at = now() - interval '1 day' where id = $1", [poolId])),
+    ).toEqual({
+      code: "CE206",
+      message: `pool_created_at never changes (campaign ${poolId})`,
     });
   });
 });
@@ -283,7 +314,9 @@ describe("replenishment", () => {
 
   test("a failed seeding leaves no half-made pool campaign", async () => {
     await setSetting("pool_target_size", 1);
-    const [template] = await database.query<{ id: string }>("update app_public.campaigns set is_master_template = false where is_master_template returning id");
+    const [template] = await database.query<{ id: string }>(
+      "update app_public.campaigns set is_master_template = false where is_master_template returning id",
+    );
     try {
       expect(await errorOf(database.query("select app_private.add_pool_campaign('master')"))).toMatchObject({ code: "CE101" });
       expect(await poolIds("master")).toEqual([]);
@@ -315,7 +348,9 @@ describe("admin operations", () => {
     await fillMasterPool(2);
     await database.query("select app_private.add_pool_campaign('user', $1)", [bob.id]);
     await setSetting("pool_target_size", 3);
-    const [{ status }] = (await asUser<{ status: Record<string, any> }>(database, admin, "select app_public.pool_status() as status")) as [{ status: any }];
+    const [{ status }] = (await asUser<{ status: Record<string, any> }>(database, admin, "select app_public.pool_status() as status")) as [
+      { status: any },
+    ];
     expect(status).toMatchObject({
       enabled: true,
       master: { ready: 2, target: 3, being_created: 0 },
@@ -327,7 +362,7 @@ describe("admin operations", () => {
 
   test("being_created counts the pools a replenish job is refilling right now", async () => {
     const beingCreated = async () =>
-      ((await asUser<{ status: any }>(database, admin, "select app_public.pool_status() as status"))[0]!).status.master.being_created;
+      (await asUser<{ status: any }>(database, admin, "select app_public.pool_status() as status"))[0]!.status.master.being_created;
     // A replenisher's connection, as the task holds it while it runs.
     const replenisher = new pg.Client({ connectionString: database.ownerUrl });
     await replenisher.connect();
@@ -346,32 +381,43 @@ describe("admin operations", () => {
   });
 
   test("set_pool_target accepts 0 to the maximum and enqueues a refill; anything else is refused", async () => {
-    const [{ status }] = (await asUser<{ status: any }>(database, admin, "select app_public.set_pool_target(7) as status")) as [{ status: any }];
+    const [{ status }] = (await asUser<{ status: any }>(database, admin, "select app_public.set_pool_target(7) as status")) as [
+      { status: any },
+    ];
     expect(status.master.target).toBe(7);
-    expect(await database.query("select key from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([{ key: "replenish_pool:master" }]);
+    expect(await database.query("select key from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([
+      { key: "replenish_pool:master" },
+    ]);
     for (const size of [-1, 51]) {
       expect(await errorOf(asUser(database, admin, "select app_public.set_pool_target($1)", [size]))).toEqual({
-        code: "CE205", message: `the master pool target must be between 0 and 50 (got ${size})`,
+        code: "CE205",
+        message: `the master pool target must be between 0 and 50 (got ${size})`,
       });
     }
   });
 
   test("set_pools_enabled takes true or false, not null (CE208)", async () => {
     expect(await errorOf(asUser(database, admin, "select app_public.set_pools_enabled(null)"))).toEqual({
-      code: "CE208", message: "enabled must be true or false",
+      code: "CE208",
+      message: "enabled must be true or false",
     });
   });
 
   test("replenish_pools twice is still one job", async () => {
     await asUser(database, admin, "select app_public.replenish_pools()");
     await asUser(database, admin, "select app_public.replenish_pools()");
-    expect(await database.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([{ n: 1 }]);
+    expect(await database.query("select count(*)::int as n from graphile_worker.jobs where task_identifier = 'replenish_pool'")).toEqual([
+      { n: 1 },
+    ]);
   });
 
   test.each(["pool_status()", "replenish_pools()", "set_pool_target(3)", "set_pools_enabled(false)"])(
     "a non-admin calling %s is refused",
     async (call) => {
-      expect(await errorOf(asUser(database, alice, `select app_public.${call}`))).toEqual({ code: "42501", message: "only admins may do this" });
+      expect(await errorOf(asUser(database, alice, `select app_public.${call}`))).toEqual({
+        code: "42501",
+        message: "only admins may do this",
+      });
     },
   );
 
@@ -399,12 +445,16 @@ describe("the pool monitor", () => {
     await monitor();
     expect(await database.query("select count(*)::int as n from app_public.alerts where kind = 'pool_low'")).toEqual([{ n: 1 }]);
     // It asked for a refill.
-    expect(await database.query("select key from graphile_worker.jobs where key = 'replenish_pool:master'")).toEqual([{ key: "replenish_pool:master" }]);
+    expect(await database.query("select key from graphile_worker.jobs where key = 'replenish_pool:master'")).toEqual([
+      { key: "replenish_pool:master" },
+    ]);
 
     await fillMasterPool(3);
     await monitor();
     expect(await openAlerts()).toEqual([]);
-    expect(await database.query("select kind, resolved_at is not null as resolved from app_public.alerts")).toEqual([{ kind: "pool_low", resolved: true }]);
+    expect(await database.query("select kind, resolved_at is not null as resolved from app_public.alerts")).toEqual([
+      { kind: "pool_low", resolved: true },
+    ]);
 
     const metrics = await database.query(
       "select master_ready, master_target, user_pools, assignments_today, pool_hits_today, replenishments_today from app_public.pool_metrics order by id",
@@ -436,6 +486,10 @@ describe("the pool monitor", () => {
     expect(await poolIds("master")).toEqual([fresh]);
     expect(await database.query("select count(*)::int as n from app_public.schticks where campaign_id = $1", [stale])).toEqual([{ n: 0 }]);
     expect(await database.query("select count(*)::int as n from app_public.images")).toEqual([images]);
-    expect(await openAlerts()).toContainEqual({ kind: "pool_stale", severity: "WARNING", message: "Deleted 1 pool campaigns older than 6 months." });
+    expect(await openAlerts()).toContainEqual({
+      kind: "pool_stale",
+      severity: "WARNING",
+      message: "Deleted 1 pool campaigns older than 6 months.",
+    });
   });
 });

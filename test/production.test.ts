@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { GraphQLError } from "postgraphile/graphql";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { scrubInternalNames } from "../src/graphql/scrub-error.ts";
 import { graphql, TEST_JWT_SECRET, tokenFor, useTestApp } from "./support/app.ts";
 import { useBrowser } from "./support/browser.ts";
@@ -35,8 +35,12 @@ async function startProduction(env: Record<string, string>): Promise<Started> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-production-"));
   scratchDirs.push(dir);
   const started = startMain({
-    GRAPHILE_ENV: "production", DATABASE_URL: database.ownerUrl, DATA_DIR: dir, JWT_SECRET: TEST_JWT_SECRET,
-    AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"), ...env,
+    GRAPHILE_ENV: "production",
+    DATABASE_URL: database.ownerUrl,
+    DATA_DIR: dir,
+    JWT_SECRET: TEST_JWT_SECRET,
+    AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
+    ...env,
   });
   processes.push(started);
   return started;
@@ -52,7 +56,11 @@ beforeAll(async () => {
     url: await separate.url(),
     metricsUrl: (await waitFor(async () => /metrics\s+(http:\/\/\S+)\/metrics/.exec(separate.output())?.[1], Boolean))!,
   };
-  await waitFor(() => fetch(`${url}/health/ready`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) => r.status), (s) => s === 200, 60_000);
+  await waitFor(
+    () => fetch(`${url}/health/ready`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) => r.status),
+    (s) => s === 200,
+    60_000,
+  );
 
   [admin, alice] = await Promise.all([tokenFor(database, "admin@example.com", { admin: true }), tokenFor(database, "alice@example.com")]);
   [{ id: marketer }] = await database.query<{ id: string }>("insert into app_public.marketers (name) values ('Neon Noodles') returning id");
@@ -95,13 +103,20 @@ describe("GraphiQL and introspection", () => {
       expect(refused.data ?? null).toBeNull();
     }
     // Through a mutation payload's `query`: refused before anything runs, so nothing is created.
-    const viaMutation = await graphql(url, `mutation { createCampaign(input: {name: "Introspecting"}) { query { __schema { queryType { name } } } } }`, { token: alice });
+    const viaMutation = await graphql(
+      url,
+      `mutation { createCampaign(input: {name: "Introspecting"}) { query { __schema { queryType { name } } } } }`,
+      { token: alice },
+    );
     expect(viaMutation.errors?.[0]?.extensions?.code).toBe("INTROSPECTION_DISABLED");
     expect(await database.query("select 1 from app_public.campaigns where name = 'Introspecting'")).toEqual([]);
 
     const overWebsocket = subscribe(url, schemaQuery, {});
     try {
-      await waitFor(async () => overWebsocket.errors.length + overWebsocket.events.length, (n) => n > 0);
+      await waitFor(
+        async () => overWebsocket.errors.length + overWebsocket.events.length,
+        (n) => n > 0,
+      );
       expect(overWebsocket.events).toEqual([]);
       expect((overWebsocket.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe("INTROSPECTION_DISABLED");
     } finally {
@@ -130,9 +145,14 @@ describe("errors", () => {
     expect(await database.query("select 1 from app_public.targets where name = 'Gamers'")).toHaveLength(1);
 
     const [{ id: target }] = await database.query<{ id: string }>("select id from app_public.targets where name = 'Gamers'");
-    const band = await graphql(url, `mutation ($targetId: UUID!) { createTargetBand(input: {targetBand: {targetId: $targetId, position: -1, name: "Below", requiredTags: ["gamer"]}}) { targetBand { rowId } } }`, {
-      token: alice, variables: { targetId: target },
-    });
+    const band = await graphql(
+      url,
+      `mutation ($targetId: UUID!) { createTargetBand(input: {targetBand: {targetId: $targetId, position: -1, name: "Below", requiredTags: ["gamer"]}}) { targetBand { rowId } } }`,
+      {
+        token: alice,
+        variables: { targetId: target },
+      },
+    );
     expect(band.errors?.[0]?.extensions?.code).toBe("23514");
     expect(band.errors?.[0]?.message).toMatch(/check constraint/);
     expect(JSON.stringify(band)).not.toMatch(/target_bands_position_not_negative/);
@@ -151,7 +171,9 @@ describe("errors", () => {
       await client.end();
     }
     expect(String((error as Error).message)).toMatch(/app_private/);
-    const scrubbed = scrubInternalNames(new GraphQLError((error as Error).message, { originalError: error as Error, extensions: { code: (error as { code: string }).code } }));
+    const scrubbed = scrubInternalNames(
+      new GraphQLError((error as Error).message, { originalError: error as Error, extensions: { code: (error as { code: string }).code } }),
+    );
     expect(scrubbed.message).not.toMatch(/app_private|pool_health/);
     expect(scrubbed.message).toMatch(/^permission denied for an internal (schema|function)$/);
     expect(scrubbed.extensions.code).toBe("42501");
@@ -200,7 +222,11 @@ describe("security headers and pages", () => {
       ["campaigns page", `${url}/campaigns`, { headers: bearer(alice) }],
       ["admin page", `${url}/admin`, { headers: bearer(admin) }],
       ["asset", `${url}/admin/assets/dashboard.js`],
-      ["GraphQL", `${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) }],
+      [
+        "GraphQL",
+        `${url}/graphql`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) },
+      ],
       ["health", `${url}/health/live`],
       ["not found", `${url}/nothing-here`],
       ["metrics port", `${ownPort.metricsUrl}/metrics`],
@@ -226,7 +252,8 @@ describe("security headers and pages", () => {
     await page.exposeFunction("reportViolation", (text: string) => violations.push(text));
     await page.addInitScript(() =>
       document.addEventListener("securitypolicyviolation", (event) =>
-        (window as unknown as { reportViolation(text: string): void }).reportViolation(`${event.violatedDirective}: ${event.blockedURI}`)),
+        (window as unknown as { reportViolation(text: string): void }).reportViolation(`${event.violatedDirective}: ${event.blockedURI}`),
+      ),
     );
     return violations;
   }
@@ -245,7 +272,11 @@ describe("security headers and pages", () => {
       const dashboardViolations = await watchViolations(dashboard);
       await signIn(dashboard, "/admin", admin);
       // Data drawn by the page's script, and uPlot's charts (canvas, styled by its stylesheet).
-      await waitFor(async () => (await dashboard.textContent("#master-ready"))?.trim(), (text) => /^\d+$/.test(text ?? ""), 30_000);
+      await waitFor(
+        async () => (await dashboard.textContent("#master-ready"))?.trim(),
+        (text) => /^\d+$/.test(text ?? ""),
+        30_000,
+      );
       await dashboard.waitForSelector("#chart-assignments-24h .uplot canvas");
       expect(await dashboard.$eval("#chart-assignments-24h .uplot", (chart) => getComputedStyle(chart).fontFamily)).toBeTruthy();
       expect(dashboardViolations).toEqual([]);
@@ -257,13 +288,18 @@ describe("security headers and pages", () => {
         return (window as unknown as { injectedRan?: boolean }).injectedRan ?? false;
       });
       expect(injected).toBe(false);
-      await waitFor(async () => dashboardViolations, (found) => found.some((text) => text.startsWith("script-src")));
+      await waitFor(
+        async () => dashboardViolations,
+        (found) => found.some((text) => text.startsWith("script-src")),
+      );
 
       const campaigns = await context.newPage();
       const campaignsViolations = await watchViolations(campaigns);
       await context.clearCookies();
       await signIn(campaigns, "/campaigns", alice);
-      expect(await campaigns.$$eval("#marketer option", (options) => options.map((option) => option.textContent))).toEqual(["Neon Noodles"]);
+      expect(await campaigns.$$eval("#marketer option", (options) => options.map((option) => option.textContent))).toEqual([
+        "Neon Noodles",
+      ]);
       expect(campaignsViolations).toEqual([]);
     } finally {
       await context.close();
@@ -273,7 +309,16 @@ describe("security headers and pages", () => {
   test("an unknown or malformed asset name answers 404, with no stack trace answered or logged", async () => {
     const main = processes[0]!;
     const before = main.output().length;
-    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "%E0%A4%A", "..%2F..%2Fpackage.json", "nope.js", "dashboard.js%00"];
+    const names = [
+      "__proto__",
+      "constructor",
+      "toString",
+      "hasOwnProperty",
+      "%E0%A4%A",
+      "..%2F..%2Fpackage.json",
+      "nope.js",
+      "dashboard.js%00",
+    ];
     for (const prefix of ["/admin", "/campaigns"]) {
       for (const name of names) {
         const response = await fetch(`${url}${prefix}/assets/${name}`);
@@ -320,7 +365,11 @@ describe("/health", () => {
       await server.query(`alter database ${database.name} allow_connections true`);
       await server.end();
     }
-    const recovered = await waitFor(() => read({}), (answer) => answer.status === 200, 30_000);
+    const recovered = await waitFor(
+      () => read({}),
+      (answer) => answer.status === 200,
+      30_000,
+    );
     expect(recovered.body.database).toBe("ok");
   }, 60_000);
 });

@@ -19,10 +19,13 @@ beforeAll(async () => {
   [{ id: marketer }, { id: otherMarketer }] = await database.query<{ id: string }>(
     "insert into app_public.marketers (name) values ('Neon Noodles'), ('Other Co') returning id",
   );
-  await database.query(
-    "insert into app_public.marketer_members (marketer_id, user_id) values ($1, $2), ($1, $3), ($4, $5)",
-    [marketer, alice.id, bob.id, otherMarketer, carol.id],
-  );
+  await database.query("insert into app_public.marketer_members (marketer_id, user_id) values ($1, $2), ($1, $3), ($4, $5)", [
+    marketer,
+    alice.id,
+    bob.id,
+    otherMarketer,
+    carol.id,
+  ]);
 });
 
 const uniqueName = (() => {
@@ -43,7 +46,8 @@ async function createTarget(marketerId = marketer): Promise<Target> {
   const name = uniqueName("Gamers");
   const tag = (tagName: string) => `${tagName}@${name}`;
   const [{ id: target }] = await database.query<{ id: string }>(
-    "insert into app_public.targets (marketer_id, name) values ($1, $2) returning id", [marketerId, name],
+    "insert into app_public.targets (marketer_id, name) values ($1, $2) returning id",
+    [marketerId, name],
   );
   const bands = await database.query<{ id: string; position: number }>(
     `insert into app_public.target_bands (target_id, position, name, required_tags)
@@ -83,7 +87,11 @@ async function populate(targetId: string, batchSize = 1_000) {
   const totals = { inserted: 0, moved: 0, deleted: 0 };
   let after: string | null = null;
   for (;;) {
-    const [{ batch }]: { batch: any }[] = await database.query("select app_private.populate_target_batch($1, $2, $3) as batch", [targetId, after, batchSize]);
+    const [{ batch }]: { batch: any }[] = await database.query("select app_private.populate_target_batch($1, $2, $3) as batch", [
+      targetId,
+      after,
+      batchSize,
+    ]);
     if (!batch.last_participant_id) break;
     totals.inserted += batch.inserted;
     totals.moved += batch.moved;
@@ -97,10 +105,14 @@ async function populate(targetId: string, batchSize = 1_000) {
 const population = (targetId: string) =>
   database.query<{ participant_id: string; position: number }>(
     `select tp.participant_id, b.position from app_public.target_populations tp join app_public.target_bands b on b.id = tp.band_id
-      where tp.target_id = $1 order by b.position, tp.participant_id`, [targetId]);
+      where tp.target_id = $1 order by b.position, tp.participant_id`,
+    [targetId],
+  );
 const bandCounters = (targetId: string) =>
   database.query<{ position: number; population: number }>(
-    "select position, population from app_public.target_bands where target_id = $1 order by position", [targetId]);
+    "select position, population from app_public.target_bands where target_id = $1 order by position",
+    [targetId],
+  );
 /** The worker's jobs, queued or running, for a campaign or its target: by payload (which the
  *  graphile_worker.jobs view leaves out), so a running job whose key a newer one took counts too.
  *  A population's payload is a list of {target_id, campaign_id}, one per campaign waiting for it. */
@@ -110,21 +122,36 @@ const launchJobs = (campaignId: string, targetId: string) =>
        join graphile_worker._private_tasks tasks on tasks.id = jobs.task_id
       where jobs.payload->>'campaign_id' = $1 or jobs.payload->>'target_id' = $2
          or jobs.payload::jsonb @> jsonb_build_array(jsonb_build_object('target_id', $2::text))`,
-    [campaignId, targetId]);
+    [campaignId, targetId],
+  );
 /** Backends waiting for a lock that this one holds. */
 const blockedBy = async (client: pg.Client) => {
-  const { rows: [{ pid }] } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
-  return (await database.query<{ n: number }>(
-    "select count(*)::int as n from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))", [pid]))[0]!.n;
+  const {
+    rows: [{ pid }],
+  } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
+  return (
+    await database.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))", [pid])
+  )[0]!.n;
 };
 /** Every notification of a launch's jobs is in `events` once none of its jobs is left and a
  *  sentinel NOTIFY on the channel, which arrives after every notification committed before it, is. */
 async function settled(events: { channel: string; payload: any }[], campaignId: string, targetId: string) {
-  await waitFor(() => launchJobs(campaignId, targetId), (jobs) => jobs.length === 0, 20_000);
-  await database.query("select pg_notify($1, $2)", [`campaign:${campaignId}`, JSON.stringify({ event: "sentinel", campaign_id: campaignId })]);
-  await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "sentinel" && e.payload.campaign_id === campaignId));
+  await waitFor(
+    () => launchJobs(campaignId, targetId),
+    (jobs) => jobs.length === 0,
+    20_000,
+  );
+  await database.query("select pg_notify($1, $2)", [
+    `campaign:${campaignId}`,
+    JSON.stringify({ event: "sentinel", campaign_id: campaignId }),
+  ]);
+  await waitFor(
+    async () => events,
+    (list) => list.some((e) => e.payload.event === "sentinel" && e.payload.campaign_id === campaignId),
+  );
 }
-const stats = async (campaignId: string) => (await database.query<{ stats: any }>("select app_public.campaign_stats($1) as stats", [campaignId]))[0]!.stats;
+const stats = async (campaignId: string) =>
+  (await database.query<{ stats: any }>("select app_public.campaign_stats($1) as stats", [campaignId]))[0]!.stats;
 
 /** Collects NOTIFY payloads of some channels on a connection of its own. */
 const listeners: pg.Client[] = [];
@@ -155,10 +182,16 @@ describe("population", () => {
     const [vip, gamer, outsider, vipToo] = await addParticipants(t, [["gamer", "vip"], ["gamer"], ["chess"], ["vip", "gamer", "x"]]);
     expect(await populate(t.target, 2)).toEqual({ inserted: 3, moved: 0, deleted: 0 });
     expect(await population(t.target)).toEqual(
-      [{ participant_id: vip, position: 0 }, { participant_id: vipToo, position: 0 }, { participant_id: gamer, position: 1 }]
-        .sort((a, b) => a.position - b.position || a.participant_id.localeCompare(b.participant_id)),
+      [
+        { participant_id: vip, position: 0 },
+        { participant_id: vipToo, position: 0 },
+        { participant_id: gamer, position: 1 },
+      ].sort((a, b) => a.position - b.position || a.participant_id.localeCompare(b.participant_id)),
     );
-    expect(await bandCounters(t.target)).toEqual([{ position: 0, population: 2 }, { position: 1, population: 1 }]);
+    expect(await bandCounters(t.target)).toEqual([
+      { position: 0, population: 2 },
+      { position: 1, population: 1 },
+    ]);
     expect((await population(t.target)).map((row) => row.participant_id)).not.toContain(outsider);
 
     // gamer becomes a vip (moves in), vipToo loses every tag (leaves), a newcomer joins the ring.
@@ -167,21 +200,31 @@ describe("population", () => {
     const [newcomer] = await addParticipants(t, [["gamer"]]);
     expect(await populate(t.target, 2)).toEqual({ inserted: 1, moved: 1, deleted: 1 });
     expect(await population(t.target)).toContainEqual({ participant_id: newcomer, position: 1 });
-    expect(await bandCounters(t.target)).toEqual([{ position: 0, population: 2 }, { position: 1, population: 1 }]);
+    expect(await bandCounters(t.target)).toEqual([
+      { position: 0, population: 2 },
+      { position: 1, population: 1 },
+    ]);
 
     expect(await populate(t.target, 2)).toEqual({ inserted: 0, moved: 0, deleted: 0 });
     const [target] = await database.query<{ population_status: string; last_populated_at: Date | null }>(
-      "select population_status, last_populated_at from app_public.targets where id = $1", [t.target]);
+      "select population_status, last_populated_at from app_public.targets where id = $1",
+      [t.target],
+    );
     expect(target).toMatchObject({ population_status: "populated", last_populated_at: expect.any(Date) });
   });
 
   test("an inner band must require every tag of the bands outside it", async () => {
     const [{ id: target }] = await database.query<{ id: string }>(
-      "insert into app_public.targets (marketer_id, name) values ($1, $2) returning id", [marketer, uniqueName("Loose")]);
-    await expect(database.query(
-      `insert into app_public.target_bands (target_id, position, name, required_tags)
-       values ($1, 0, 'Bullseye', '{vip}'), ($1, 1, 'Ring', '{gamer}')`, [target],
-    )).rejects.toMatchObject({ code: "CE309", message: expect.stringMatching(/band "Bullseye" \(position 0\) must require every tag/) });
+      "insert into app_public.targets (marketer_id, name) values ($1, $2) returning id",
+      [marketer, uniqueName("Loose")],
+    );
+    await expect(
+      database.query(
+        `insert into app_public.target_bands (target_id, position, name, required_tags)
+       values ($1, 0, 'Bullseye', '{vip}'), ($1, 1, 'Ring', '{gamer}')`,
+        [target],
+      ),
+    ).rejects.toMatchObject({ code: "CE309", message: expect.stringMatching(/band "Bullseye" \(position 0\) must require every tag/) });
     expect(await database.query("select 1 from app_public.target_bands where target_id = $1", [target])).toEqual([]);
   });
 });
@@ -206,25 +249,47 @@ describe("offers", () => {
     expect((await batch(null)).inserted + (await batch(first.last_participant_id)).inserted).toBe(0);
 
     const offers = await database.query<{ offer_amount: string; cost_amount: string; status: string }>(
-      "select offer_amount, cost_amount, status from app_public.offers where campaign_id = $1 order by offer_amount desc", [campaign]);
+      "select offer_amount, cost_amount, status from app_public.offers where campaign_id = $1 order by offer_amount desc",
+      [campaign],
+    );
     expect(offers).toEqual([
       { offer_amount: "10.00", cost_amount: "2.00", status: "pending" },
       { offer_amount: "5.00", cost_amount: "1.00", status: "pending" },
       { offer_amount: "5.00", cost_amount: "1.00", status: "pending" },
     ]);
     expect(await stats(campaign)).toMatchObject({
-      population: 3, pending_offers: 3, pending_spend: 4, current_offers: 0, claimed_rewards: 0, unique_reach: 3,
-      bands: [expect.objectContaining({ name: "Bullseye", population: 1, offer_amount: 10 }), expect.objectContaining({ name: "Ring", population: 2 })],
+      population: 3,
+      pending_offers: 3,
+      pending_spend: 4,
+      current_offers: 0,
+      claimed_rewards: 0,
+      unique_reach: 3,
+      bands: [
+        expect.objectContaining({ name: "Bullseye", population: 1, offer_amount: 10 }),
+        expect.objectContaining({ name: "Ring", population: 2 }),
+      ],
     });
 
-    await database.query("update app_public.offers set pending_until = now() - interval '1 second' where campaign_id = $1 and offer_amount = 10", [campaign]);
+    await database.query(
+      "update app_public.offers set pending_until = now() - interval '1 second' where campaign_id = $1 and offer_amount = 10",
+      [campaign],
+    );
     const events = await listen(`campaign:${campaign}`);
     expect((await database.query<{ n: number }>("select app_private.activate_pending_offers() as n"))[0]!.n).toBe(1);
     expect(await stats(campaign)).toMatchObject({ pending_offers: 2, pending_spend: 2, current_offers: 1 });
-    await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "campaign_updated"));
+    await waitFor(
+      async () => events,
+      (list) => list.some((e) => e.payload.event === "campaign_updated"),
+    );
 
     await database.query("select app_private.transition_campaign($1, 'EXPIRED', 'test', '{}')", [campaign]);
-    expect(await stats(campaign)).toMatchObject({ pending_offers: 0, pending_spend: 0, current_offers: 1, expired_offers: 2, unique_reach: 3 });
+    expect(await stats(campaign)).toMatchObject({
+      pending_offers: 0,
+      pending_spend: 0,
+      current_offers: 1,
+      expired_offers: 2,
+      unique_reach: 3,
+    });
   });
 });
 
@@ -235,9 +300,15 @@ describe("launching, with the worker", () => {
     const campaign = await createCampaign(t);
     const events = await listen(`campaign:${campaign}`, `marketer:${marketer}:campaigns`, `marketer:${otherMarketer}:campaigns`);
 
-    const [launched] = await asUser<{ status: string; launched_at: Date }>(database, bob, "select * from app_public.launch_campaign($1)", [campaign]);
+    const [launched] = await asUser<{ status: string; launched_at: Date }>(database, bob, "select * from app_public.launch_campaign($1)", [
+      campaign,
+    ]);
     expect(launched).toMatchObject({ status: "RUNNING", launched_at: expect.any(Date) });
-    await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "offers_created"), 20_000);
+    await waitFor(
+      async () => events,
+      (list) => list.some((e) => e.payload.event === "offers_created"),
+      20_000,
+    );
 
     const onCampaign = events.filter((e) => e.channel === `campaign:${campaign}`).map((e) => e.payload);
     const onMarketer = events.filter((e) => e.channel === `marketer:${marketer}:campaigns`).map((e) => e.payload);
@@ -251,11 +322,18 @@ describe("launching, with the worker", () => {
 
   test("creating 2,500 offers in three batches sends one offers_created", async () => {
     const t = await createTarget();
-    await addParticipants(t, Array.from({ length: 2_500 }, () => ["gamer"]));
+    await addParticipants(
+      t,
+      Array.from({ length: 2_500 }, () => ["gamer"]),
+    );
     const campaign = await createCampaign(t);
     const events = await listen(`campaign:${campaign}`);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
-    await waitFor(async () => events, (list) => list.some((e) => e.payload.event === "offers_created"), 30_000);
+    await waitFor(
+      async () => events,
+      (list) => list.some((e) => e.payload.event === "offers_created"),
+      30_000,
+    );
     // A straggler could only come from a job of this launch.
     await settled(events, campaign, t.target);
     expect(events.filter((e) => e.payload.event === "offers_created").map((e) => e.payload.count)).toEqual([2_500]);
@@ -273,22 +351,35 @@ describe("launching, with the worker", () => {
     await holder.query("select 1 from app_public.target_bands where target_id = $1 for update", [t.target]);
 
     await asUser(database, alice, "select app_public.launch_campaign($1)", [first]);
-    await waitFor(() => blockedBy(holder), (n) => n >= 1, 20_000);
+    await waitFor(
+      () => blockedBy(holder),
+      (n) => n >= 1,
+      20_000,
+    );
     // The second launch comes while the target is populating.
     await asUser(database, bob, "select app_public.launch_campaign($1)", [second]);
     for (const campaign of [first, second]) {
       const jobs = await launchJobs(campaign, t.target);
       expect(jobs.map((job) => job.task_identifier)).not.toContain("create_initial_pending_offers");
-      expect(jobs.filter((job) => job.task_identifier === "populate_target").flatMap((job) => job.payload))
-        .toContainEqual({ target_id: t.target, campaign_id: campaign });
+      expect(jobs.filter((job) => job.task_identifier === "populate_target").flatMap((job) => job.payload)).toContainEqual({
+        target_id: t.target,
+        campaign_id: campaign,
+      });
       expect(await stats(campaign)).toMatchObject({ pending_offers: 0 });
     }
-    expect(await database.query("select key from graphile_worker.jobs where key = any($1)",
-      [[first, second].map((campaign) => `create_initial_pending_offers:${campaign}`)])).toEqual([]);
+    expect(
+      await database.query("select key from graphile_worker.jobs where key = any($1)", [
+        [first, second].map((campaign) => `create_initial_pending_offers:${campaign}`),
+      ]),
+    ).toEqual([]);
 
     await holder.query("commit");
     for (const campaign of [first, second]) {
-      await waitFor(() => stats(campaign), (s) => s.pending_offers === 2, 20_000);
+      await waitFor(
+        () => stats(campaign),
+        (s) => s.pending_offers === 2,
+        20_000,
+      );
       await settled(events, campaign, t.target);
       const received = events.filter((e) => e.channel === `campaign:${campaign}`).map((e) => e.payload);
       expect(received.filter((e) => e.event === "offers_created")).toEqual([{ event: "offers_created", campaign_id: campaign, count: 2 }]);
@@ -310,17 +401,30 @@ describe("launching, with the worker", () => {
     await finishing.query("select app_private.finish_target_population($1)", [t.target]);
 
     let launched = false;
-    const launching = asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]).then(() => { launched = true; });
-    const blocked = await waitFor(async () => ({ blocked: await blockedBy(finishing), launched }), (v) => v.blocked >= 1 || v.launched, 20_000);
+    const launching = asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]).then(() => {
+      launched = true;
+    });
+    const blocked = await waitFor(
+      async () => ({ blocked: await blockedBy(finishing), launched }),
+      (v) => v.blocked >= 1 || v.launched,
+      20_000,
+    );
     expect(blocked.launched).toBe(false);
     await finishing.query("commit");
     await launching;
 
-    await waitFor(() => stats(campaign), (s) => s.pending_offers === 1, 20_000);
+    await waitFor(
+      () => stats(campaign),
+      (s) => s.pending_offers === 1,
+      20_000,
+    );
     await settled(events, campaign, t.target);
     // One target_populated, the finishing population's: the launch read populated.
-    expect(events.map((e) => e.payload.event).filter((event) => event !== "campaign_updated"))
-      .toEqual(["target_populated", "offers_created", "sentinel"]);
+    expect(events.map((e) => e.payload.event).filter((event) => event !== "campaign_updated")).toEqual([
+      "target_populated",
+      "offers_created",
+      "sentinel",
+    ]);
   });
 
   test("refresh_offers reaches the people who joined the target since; another campaign at the target keeps its offers", async () => {
@@ -330,11 +434,19 @@ describe("launching, with the worker", () => {
     const events = await listen(`campaign:${other}`);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [other]);
-    await waitFor(() => Promise.all([stats(campaign), stats(other)]), (both) => both.every((s) => s.pending_offers === 1), 20_000);
+    await waitFor(
+      () => Promise.all([stats(campaign), stats(other)]),
+      (both) => both.every((s) => s.pending_offers === 1),
+      20_000,
+    );
     await settled(events, other, t.target);
     await addParticipants(t, [["gamer", "vip"], ["gamer"]]);
     await asUser(database, bob, "select app_public.refresh_offers($1)", [campaign]);
-    await waitFor(() => stats(campaign), (s) => s.pending_offers === 3, 20_000);
+    await waitFor(
+      () => stats(campaign),
+      (s) => s.pending_offers === 3,
+      20_000,
+    );
     await settled(events, other, t.target);
     expect(await stats(other)).toMatchObject({ population: 3, pending_offers: 1 });
     expect(events.filter((e) => e.payload.event === "offers_created").map((e) => e.payload.count)).toEqual([1]);
@@ -355,7 +467,11 @@ describe("launching, with the worker", () => {
     await addParticipants(t, [["gamer"]]);
     // An operator's population, asked for by no campaign.
     await database.query("select app_private.add_job('populate_target', json_build_object('target_id', $1::uuid))", [t.target]);
-    await waitFor(() => stats(lost), (s) => s.pending_offers === 2, 20_000);
+    await waitFor(
+      () => stats(lost),
+      (s) => s.pending_offers === 2,
+      20_000,
+    );
     await settled(events, served, t.target);
     expect(await stats(served)).toMatchObject({ population: 2, pending_offers: 1 });
     expect(events.map((e) => e.payload.event)).toEqual(["target_populated", "sentinel"]);
@@ -367,56 +483,83 @@ describe("launching, with the worker", () => {
     const campaign = await createCampaign(t);
     await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
     await asUser(database, bob, "select app_public.refresh_offers($1)", [campaign]);
-    await waitFor(() => stats(campaign), (s) => s.pending_offers === 2, 20_000);
+    await waitFor(
+      () => stats(campaign),
+      (s) => s.pending_offers === 2,
+      20_000,
+    );
   });
 });
 
 describe("bad input changes nothing", () => {
-  const errorOf = (promise: Promise<unknown>) => promise.then(() => null, (error: any) => ({ code: error.code, message: error.message }));
+  const errorOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (error: any) => ({ code: error.code, message: error.message }),
+    );
 
   test("launching twice, an expired campaign, one without target or bids, or someone else's", async () => {
     const t = await createTarget();
     const campaign = await createCampaign(t);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
     expect(await errorOf(asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]))).toMatchObject({
-      code: "CE301", message: expect.stringMatching(/was launched already/),
+      code: "CE301",
+      message: expect.stringMatching(/was launched already/),
     });
 
     const expired = await createCampaign(t);
     await database.query("select app_private.transition_campaign($1, 'EXPIRED', 'test', '{}')", [expired]);
     expect(await errorOf(asUser(database, alice, "select app_public.launch_campaign($1)", [expired]))).toMatchObject({
-      code: "CE302", message: expect.stringMatching(/only a CREATED campaign can be launched; .* is EXPIRED/),
+      code: "CE302",
+      message: expect.stringMatching(/only a CREATED campaign can be launched; .* is EXPIRED/),
     });
 
     const [{ id: bare }] = await database.query<{ id: string }>(
-      "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Bare') returning id", [alice.id, marketer]);
+      "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Bare') returning id",
+      [alice.id, marketer],
+    );
     expect((await errorOf(asUser(database, alice, "select app_public.launch_campaign($1)", [bare])))?.code).toBe("CE303");
     await database.query("update app_public.campaigns set target_id = $2 where id = $1", [bare, t.target]);
     expect((await errorOf(asUser(database, alice, "select app_public.launch_campaign($1)", [bare])))?.code).toBe("CE304");
     expect((await errorOf(asUser(database, carol, "select app_public.launch_campaign($1)", [bare])))?.code).toBe("CE003");
 
     const rows = await database.query<{ id: string; status: string; launched_at: Date | null }>(
-      "select id, status, launched_at from app_public.campaigns where id = any($1)", [[expired, bare]]);
-    expect(rows.map((row) => [row.status, row.launched_at])).toEqual(expect.arrayContaining([["EXPIRED", null], ["CREATED", null]]));
+      "select id, status, launched_at from app_public.campaigns where id = any($1)",
+      [[expired, bare]],
+    );
+    expect(rows.map((row) => [row.status, row.launched_at])).toEqual(
+      expect.arrayContaining([
+        ["EXPIRED", null],
+        ["CREATED", null],
+      ]),
+    );
     expect(await database.query("select key from graphile_worker.jobs where key like any($1)", [[`%${expired}`, `%${bare}`]])).toEqual([]);
   });
 
   test("refreshing offers of a campaign that is not running", async () => {
     const campaign = await createCampaign(await createTarget());
     expect(await errorOf(asUser(database, alice, "select app_public.refresh_offers($1)", [campaign]))).toMatchObject({
-      code: "CE305", message: expect.stringMatching(/can be refreshed only while it is RUNNING \(it is CREATED\)/),
+      code: "CE305",
+      message: expect.stringMatching(/can be refreshed only while it is RUNNING \(it is CREATED\)/),
     });
   });
 
   test("a campaign's target belongs to its marketer, and a bid to a band of that target", async () => {
     const foreign = await createTarget(otherMarketer);
-    await expect(database.query(
-      "insert into app_public.campaigns (user_id, marketer_id, name, target_id) values ($1, $2, 'Cross', $3)", [alice.id, marketer, foreign.target],
-    )).rejects.toMatchObject({ code: "CE310" });
+    await expect(
+      database.query("insert into app_public.campaigns (user_id, marketer_id, name, target_id) values ($1, $2, 'Cross', $3)", [
+        alice.id,
+        marketer,
+        foreign.target,
+      ]),
+    ).rejects.toMatchObject({ code: "CE310" });
     const campaign = await createCampaign(await createTarget());
-    await expect(database.query(
-      "insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 1, 1)", [campaign, foreign.ring],
-    )).rejects.toMatchObject({ code: "CE311" });
+    await expect(
+      database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 1, 1)", [
+        campaign,
+        foreign.ring,
+      ]),
+    ).rejects.toMatchObject({ code: "CE311" });
   });
 
   test("claiming: only your own current offer, only in REWARD_CLAIM, only once", async () => {
@@ -429,10 +572,15 @@ describe("bad input changes nothing", () => {
     await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
     await database.query("select app_private.create_offers_batch($1, null, 1000)", [campaign]);
     const [{ id: offer }] = await database.query<{ id: string }>(
-      "select id from app_public.offers where campaign_id = $1 and participant_id = $2", [campaign, mine]);
+      "select id from app_public.offers where campaign_id = $1 and participant_id = $2",
+      [campaign, mine],
+    );
     const claim = (user: TestUser) => errorOf(asUser(database, user, "select app_public.claim_offer($1)", [offer]));
 
-    expect(await claim(bob)).toMatchObject({ code: "CE306", message: `offer ${offer} cannot be claimed now: rewards are claimed only while the campaign is in REWARD_CLAIM` });
+    expect(await claim(bob)).toMatchObject({
+      code: "CE306",
+      message: `offer ${offer} cannot be claimed now: rewards are claimed only while the campaign is in REWARD_CLAIM`,
+    });
     for (const state of ["CLOSED", "REWARD_CLAIM"]) {
       await database.query("select app_private.transition_campaign($1, $2, 'test', '{}')", [campaign, state]);
     }
@@ -442,8 +590,11 @@ describe("bad input changes nothing", () => {
     expect(await claim(bob)).toBeNull();
     expect(await claim(bob)).toMatchObject({ code: "CE307", message: expect.stringMatching(/it is claimed/) });
     expect(await stats(campaign)).toMatchObject({ claimed_rewards: 1, current_offers: 0 });
-    expect(await database.query("select value::int from app_public.campaign_metrics where campaign_id = $1 and metric_type = 'REWARD_CLAIMED'", [campaign]))
-      .toEqual([{ value: 5 }]);
+    expect(
+      await database.query("select value::int from app_public.campaign_metrics where campaign_id = $1 and metric_type = 'REWARD_CLAIMED'", [
+        campaign,
+      ]),
+    ).toEqual([{ value: 5 }]);
   });
 });
 
@@ -458,7 +609,10 @@ describe("consistency", () => {
     const admin = await createUser(database, "realtime-admin@example.com", { admin: true });
 
     await asUser(database, admin, "delete from app_public.participants where id = $1", [leaving]);
-    expect(await bandCounters(t.target)).toEqual([{ position: 0, population: 0 }, { position: 1, population: 1 }]);
+    expect(await bandCounters(t.target)).toEqual([
+      { position: 0, population: 0 },
+      { position: 1, population: 1 },
+    ]);
     expect(await stats(campaign)).toMatchObject({ pending_offers: 1, unique_reach: 1 });
 
     await asUser(database, alice, "delete from app_public.campaigns where id = $1", [campaign]);
@@ -469,18 +623,23 @@ describe("consistency", () => {
     const t = await createTarget();
     await addParticipants(t, [["gamer"]]);
     await populate(t.target);
-    await asUser(database, bob, "update app_public.target_bands set required_tags = $2 where id = $1",
-      [t.bullseye, [t.tag("gamer"), t.tag("vip"), t.tag("gold")]]);
-    expect(await database.query("select population_status from app_public.targets where id = $1", [t.target]))
-      .toEqual([{ population_status: "not_populated" }]);
+    await asUser(database, bob, "update app_public.target_bands set required_tags = $2 where id = $1", [
+      t.bullseye,
+      [t.tag("gamer"), t.tag("vip"), t.tag("gold")],
+    ]);
+    expect(await database.query("select population_status from app_public.targets where id = $1", [t.target])).toEqual([
+      { population_status: "not_populated" },
+    ]);
 
     const campaign = await createCampaign(t);
     await asUser(database, alice, "select app_public.launch_campaign($1)", [campaign]);
     const other = await createTarget();
-    await expect(asUser(database, alice, "update app_public.campaigns set target_id = $2 where id = $1", [campaign, other.target]))
-      .rejects.toMatchObject({ code: "CE312" });
-    await expect(asUser(database, alice, "update app_public.campaigns set target_id = null where id = $1", [campaign]))
-      .rejects.toMatchObject({ code: "CE312" });
+    await expect(
+      asUser(database, alice, "update app_public.campaigns set target_id = $2 where id = $1", [campaign, other.target]),
+    ).rejects.toMatchObject({ code: "CE312" });
+    await expect(
+      asUser(database, alice, "update app_public.campaigns set target_id = null where id = $1", [campaign]),
+    ).rejects.toMatchObject({ code: "CE312" });
   });
 });
 
@@ -492,14 +651,23 @@ describe("subscriptions", () => {
     const member = subscribe(server.url, EVENTS, { id: marketer }, aliceToken);
     const outsider = subscribe(server.url, EVENTS, { id: marketer }, carolToken);
     try {
-      await waitFor(async () => outsider.errors.length, (n) => n > 0);
+      await waitFor(
+        async () => outsider.errors.length,
+        (n) => n > 0,
+      );
       expect(JSON.stringify(outsider.errors)).toMatch(/marketer not found, or you are not one of its members/);
       const campaign = await createCampaign(await createTarget());
       // The first event says the subscription listens: the moment to read the snapshot.
-      await waitFor(async () => member.events.length, (n) => n > 0);
+      await waitFor(
+        async () => member.events.length,
+        (n) => n > 0,
+      );
       expect(member.events[0]).toEqual({ marketerCampaignEvents: { event: "subscribed", campaignId: null, count: null } });
       await database.query("update app_public.campaigns set name = name || '.' where id = $1", [campaign]);
-      await waitFor(async () => member.events.length, (n) => n > 1);
+      await waitFor(
+        async () => member.events.length,
+        (n) => n > 1,
+      );
       expect(member.events[1]).toEqual({ marketerCampaignEvents: { event: "campaign_updated", campaignId: campaign, count: null } });
       expect(outsider.events).toEqual([]);
     } finally {
@@ -540,21 +708,26 @@ describe("subscriptions", () => {
     expect(text).toMatch(/^event: ready\n/);
     await database.query("update app_public.campaigns set name = 'Changed while listening' where id = $1", [campaign]);
     while (!/campaign_updated/.test(text)) text += (await reader.read()).value;
-    expect(text).toMatch(new RegExp(`event: marketer:${marketer}:campaigns\\ndata: \\{"event":"campaign_updated","campaign_id":"${campaign}"\\}`));
+    expect(text).toMatch(
+      new RegExp(`event: marketer:${marketer}:campaigns\\ndata: \\{"event":"campaign_updated","campaign_id":"${campaign}"\\}`),
+    );
     await reader.cancel();
   });
 
   test("when the server's LISTEN connection drops, the stream says resync once it is back, and events flow again", async () => {
     const aliceToken = await tokenFor(database, "alice@example.com");
     const campaign = await createCampaign(await createTarget());
-    const response = await fetch(`${server.url}/campaigns/events?marketerId=${marketer}`, { headers: { cookie: `campaign_engine_token=${aliceToken}` } });
+    const response = await fetch(`${server.url}/campaigns/events?marketerId=${marketer}`, {
+      headers: { cookie: `campaign_engine_token=${aliceToken}` },
+    });
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     while (!/event: ready\n/.test(text)) text += (await reader.read()).value;
 
     const [{ terminated }] = await database.query<{ terminated: number }>(
       `select count(pg_terminate_backend(pid))::int as terminated from pg_stat_activity
-        where datname = current_database() and query like 'LISTEN "marketer:%'`);
+        where datname = current_database() and query like 'LISTEN "marketer:%'`,
+    );
     expect(terminated).toBe(1);
     while (!/"event":"resync"/.test(text)) text += (await reader.read()).value;
     expect(text).toContain(`event: marketer:${marketer}:campaigns\ndata: {"event":"resync"}`);

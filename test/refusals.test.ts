@@ -24,65 +24,118 @@ beforeAll(async () => {
     [marketer],
   );
   const { id: target } = await one("insert into app_public.targets (marketer_id, name) values ($1, 'Gamers') returning id", [marketer]);
-  band = (await one("insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{gamer}') returning id", [target])).id;
-  const { id: otherTarget } = await one("insert into app_public.targets (marketer_id, name) values ($1, 'Readers') returning id", [marketer]);
-  foreignBand = (await one("insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{reader}') returning id", [otherTarget])).id;
-  campaign = (await one(
-    `insert into app_public.campaigns (user_id, marketer_id, name, target_id, rewards_enabled)
-     select id, $1, 'Secret summer sale', $2, true from app_public.users where email = 'owner@example.com' returning id`, [marketer, target])).id;
-  otherCampaign = (await one(
-    "insert into app_public.campaigns (user_id, marketer_id, name, target_id) select id, $1, 'Autumn', $2 from app_public.users where email = 'owner@example.com' returning id",
-    [marketer, target])).id;
-  await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 10, 3)", [campaign, band]);
+  band = (
+    await one(
+      "insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{gamer}') returning id",
+      [target],
+    )
+  ).id;
+  const { id: otherTarget } = await one("insert into app_public.targets (marketer_id, name) values ($1, 'Readers') returning id", [
+    marketer,
+  ]);
+  foreignBand = (
+    await one(
+      "insert into app_public.target_bands (target_id, position, name, required_tags) values ($1, 0, 'Bullseye', '{reader}') returning id",
+      [otherTarget],
+    )
+  ).id;
+  campaign = (
+    await one(
+      `insert into app_public.campaigns (user_id, marketer_id, name, target_id, rewards_enabled)
+     select id, $1, 'Secret summer sale', $2, true from app_public.users where email = 'owner@example.com' returning id`,
+      [marketer, target],
+    )
+  ).id;
+  otherCampaign = (
+    await one(
+      "insert into app_public.campaigns (user_id, marketer_id, name, target_id) select id, $1, 'Autumn', $2 from app_public.users where email = 'owner@example.com' returning id",
+      [marketer, target],
+    )
+  ).id;
+  await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 10, 3)", [
+    campaign,
+    band,
+  ]);
   const { id: person } = await one(
-    "insert into app_public.participants (user_id, name, tags) select id, 'Pat', '{gamer}' from app_public.users where email = 'participant@example.com' returning id");
+    "insert into app_public.participants (user_id, name, tags) select id, 'Pat', '{gamer}' from app_public.users where email = 'participant@example.com' returning id",
+  );
   await database.query("select app_private.transition_campaign($1, 'RUNNING', 'test', '{}')", [campaign]);
-  offer = (await one(
-    `insert into app_public.offers (campaign_id, participant_id, band_id, offer_amount, cost_amount, pending_until, status)
-     values ($1, $2, $3, 10, 3, now(), 'current') returning id`, [campaign, person, band])).id;
+  offer = (
+    await one(
+      `insert into app_public.offers (campaign_id, participant_id, band_id, offer_amount, cost_amount, pending_until, status)
+     values ($1, $2, $3, 10, 3, now(), 'current') returning id`,
+      [campaign, person, band],
+    )
+  ).id;
 });
 
 describe("a change the caller may not make, on a row they can see", () => {
   test("a member renaming the marketer's campaign is refused with CE020, not answered with a silent null", async () => {
-    const response = await graphql(server.url, `mutation { updateCampaignByRowId(input: { rowId: "${campaign}", campaignPatch: { name: "Mine now" } }) { campaign { name } } }`, { token: member });
-    expect(response.errors).toEqual([expect.objectContaining({
-      message: `Campaign rowId "${campaign}" does not exist or is not yours to change`, extensions: { code: "CE020" },
-    })]);
+    const response = await graphql(
+      server.url,
+      `mutation { updateCampaignByRowId(input: { rowId: "${campaign}", campaignPatch: { name: "Mine now" } }) { campaign { name } } }`,
+      { token: member },
+    );
+    expect(response.errors).toEqual([
+      expect.objectContaining({
+        message: `Campaign rowId "${campaign}" does not exist or is not yours to change`,
+        extensions: { code: "CE020" },
+      }),
+    ]);
     expect(await one("select name from app_public.campaigns where id = $1", [campaign])).toEqual({ name: "Secret summer sale" });
   });
 
   test("a member deleting it is refused with CE021, not a masked error", async () => {
-    const response = await graphql(server.url, `mutation { deleteCampaignByRowId(input: { rowId: "${campaign}" }) { deletedCampaignId } }`, { token: member });
-    expect(response.errors).toEqual([expect.objectContaining({
-      message: `Campaign rowId "${campaign}" does not exist or is not yours to delete`, extensions: { code: "CE021" },
-    })]);
+    const response = await graphql(
+      server.url,
+      `mutation { deleteCampaignByRowId(input: { rowId: "${campaign}" }) { deletedCampaignId } }`,
+      { token: member },
+    );
+    expect(response.errors).toEqual([
+      expect.objectContaining({
+        message: `Campaign rowId "${campaign}" does not exist or is not yours to delete`,
+        extensions: { code: "CE021" },
+      }),
+    ]);
     expect(await database.query("select id from app_public.campaigns where id = $1", [campaign])).toHaveLength(1);
   });
 
   test("a record that does not exist gets the same answer: a refusal does not tell whether a row exists", async () => {
     const missing = "00000000-0000-4000-8000-000000000000";
-    const response = await graphql(server.url, `mutation { deleteCampaignByRowId(input: { rowId: "${missing}" }) { deletedCampaignId } }`, { token: member });
-    expect(response.errors?.[0]).toMatchObject({ message: `Campaign rowId "${missing}" does not exist or is not yours to delete`, extensions: { code: "CE021" } });
+    const response = await graphql(server.url, `mutation { deleteCampaignByRowId(input: { rowId: "${missing}" }) { deletedCampaignId } }`, {
+      token: member,
+    });
+    expect(response.errors?.[0]).toMatchObject({
+      message: `Campaign rowId "${missing}" does not exist or is not yours to delete`,
+      extensions: { code: "CE021" },
+    });
   });
 });
 
 describe("'not yours' comes first", () => {
   test("a stranger's bid on another's campaign is refused as not theirs (CE003), whatever the band", async () => {
     for (const bandId of [band, foreignBand]) {
-      const response = await graphql(server.url,
+      const response = await graphql(
+        server.url,
         `mutation { createBid(input: { bid: { campaignId: "${otherCampaign}", bandId: "${bandId}", offerAmount: 1, marketerCost: 1 } }) { bid { offerAmount } } }`,
-        { token: stranger });
-      expect(response.errors).toEqual([expect.objectContaining({
-        message: `campaign ${otherCampaign} does not exist or is not yours to change`, extensions: { code: "CE003" },
-      })]);
+        { token: stranger },
+      );
+      expect(response.errors).toEqual([
+        expect.objectContaining({
+          message: `campaign ${otherCampaign} does not exist or is not yours to change`,
+          extensions: { code: "CE003" },
+        }),
+      ]);
     }
     expect(await database.query("select band_id from app_public.bids where campaign_id = $1", [otherCampaign])).toEqual([]);
   });
 
   test("the campaign's own team still learns that the band is not of its target (CE311)", async () => {
-    const response = await graphql(server.url,
+    const response = await graphql(
+      server.url,
       `mutation { createBid(input: { bid: { campaignId: "${otherCampaign}", bandId: "${foreignBand}", offerAmount: 1, marketerCost: 1 } }) { bid { offerAmount } } }`,
-      { token: member });
+      { token: member },
+    );
     expect(response.errors?.[0]).toMatchObject({ extensions: { code: "CE311" } });
     expect(await database.query("select band_id from app_public.bids where campaign_id = $1", [otherCampaign])).toEqual([]);
   });
@@ -90,12 +143,17 @@ describe("'not yours' comes first", () => {
 
 describe("what the participant may not read", () => {
   test("claiming too early says why without naming the campaign or its status", async () => {
-    const response = await graphql(server.url, `mutation { claimOffer(input: { offerId: "${offer}" }) { result { status } } }`, { token: participant });
+    const response = await graphql(server.url, `mutation { claimOffer(input: { offerId: "${offer}" }) { result { status } } }`, {
+      token: participant,
+    });
     expect(response.errors).toEqual([expect.objectContaining({ extensions: { code: "CE306" } })]);
     const message = response.errors![0]!.message;
     expect(message).toBe(`offer ${offer} cannot be claimed now: rewards are claimed only while the campaign is in REWARD_CLAIM`);
     expect(message).not.toMatch(/Secret summer sale|RUNNING/);
-    expect(await one("select status, claimed_at from app_public.offers where id = $1", [offer])).toEqual({ status: "current", claimed_at: null });
+    expect(await one("select status, claimed_at from app_public.offers where id = $1", [offer])).toEqual({
+      status: "current",
+      claimed_at: null,
+    });
   });
 
   test("sees their offer, but not what it costs the marketer", async () => {
@@ -107,9 +165,11 @@ describe("what the participant may not read", () => {
   });
 
   test("the marketer's members see their costs in the bids and the stats", async () => {
-    const response = await graphql(server.url,
+    const response = await graphql(
+      server.url,
       `query { allBids(condition: { campaignId: "${campaign}" }) { nodes { marketerCost } } campaignStats(campaignId: "${campaign}") }`,
-      { token: member });
+      { token: member },
+    );
     expect(response.data.allBids.nodes).toEqual([{ marketerCost: "3.00" }]);
     expect(response.data.campaignStats.pending_spend).toBe(0);
   });

@@ -43,7 +43,11 @@ describe("campaign visibility", () => {
 
   test("an admin sees every campaign, pool campaigns included", async () => {
     const campaigns = `{ allCampaigns(condition: { isPool: false }) { nodes { name } } }`;
-    expect(names(await graphql(server.url, campaigns, { token: admin }))).toEqual(["Master template", "alice's campaign", "bob's campaign"]);
+    expect(names(await graphql(server.url, campaigns, { token: admin }))).toEqual([
+      "Master template",
+      "alice's campaign",
+      "bob's campaign",
+    ]);
     // A refill of the master pool fills it to its target (3); admins see those too.
     await database.query("select app_private.enqueue_pool_refill('master', refill_now => true)");
     await runDueJobs(database);

@@ -27,19 +27,27 @@ describe("schema", () => {
     try {
       expect(await pendingMigrations(database.ownerUrl)).toEqual([last!.filename]);
     } finally {
-      await database.query("insert into graphile_migrate.migrations (hash, previous_hash, filename, date) values ($1, $2, $3, $4)",
-        [last!.hash, last!.previous_hash, last!.filename, last!.date]);
+      await database.query("insert into graphile_migrate.migrations (hash, previous_hash, filename, date) values ($1, $2, $3, $4)", [
+        last!.hash,
+        last!.previous_hash,
+        last!.filename,
+        last!.date,
+      ]);
     }
     expect(await pendingMigrations(database.ownerUrl)).toEqual([]);
   });
 
   test("a start re-applies sql/ only when it changed; npm run migrate always does", async () => {
-    const appliedAt = async () => (await database.query<{ applied_at: Date }>("select applied_at from app_hidden.sql_folder_applied"))[0]!.applied_at.getTime();
+    const appliedAt = async () =>
+      (await database.query<{ applied_at: Date }>("select applied_at from app_hidden.sql_folder_applied"))[0]!.applied_at.getTime();
     await migrate(database.ownerUrl, inject("authenticatorPassword"));
     const first = await appliedAt();
     // A function changed by hand is left as it is by a start, and restored by npm run migrate.
-    const source = async () => (await database.query<{ src: string }>("select prosrc as src from pg_proc where proname = 'master_pool_empty'"))[0]!.src.trim();
-    await database.query("create or replace function app_private.master_pool_empty() returns boolean language sql stable as $$ select true $$");
+    const source = async () =>
+      (await database.query<{ src: string }>("select prosrc as src from pg_proc where proname = 'master_pool_empty'"))[0]!.src.trim();
+    await database.query(
+      "create or replace function app_private.master_pool_empty() returns boolean language sql stable as $$ select true $$",
+    );
     await migrate(database.ownerUrl, inject("authenticatorPassword"), { sqlFolder: "when-changed" });
     expect(await appliedAt()).toBe(first);
     expect(await source()).toBe("select true");

@@ -2,8 +2,8 @@
 import pg from "pg";
 import { beforeAll, describe, expect, test } from "vitest";
 import { TEMPLATE_VOLUMES } from "../src/template/generate.ts";
-import { useTestDatabase } from "./support/database.ts";
 import { emptyCampaign, masterTemplateId, rowCounts, seededCampaign } from "./support/content.ts";
+import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("seeding");
 let template: string;
@@ -17,8 +17,16 @@ beforeAll(async () => {
 describe("the master template", () => {
   test("has the real template's shape: volumes, chains of prerequisites, names repeated across categories", async () => {
     expect(await rowCounts(database, template)).toEqual({
-      factions: 12, junctures: 7, schticks: 643, weapons: 140, characters: 40, vehicles: 6, sites: 8, parties: 5,
-      character_schticks: 157, carries: 48,
+      factions: 12,
+      junctures: 7,
+      schticks: 643,
+      weapons: 140,
+      characters: 40,
+      vehicles: 6,
+      sites: 8,
+      parties: 5,
+      character_schticks: 157,
+      carries: 48,
     });
     const [shape] = await database.query<Record<string, number>>(
       `select count(distinct category)::int as categories, count(distinct (category, path))::int as paths,
@@ -123,7 +131,8 @@ describe("seed_campaign refuses, and changes nothing", () => {
   test("a campaign that does not exist, with the code every missing campaign has (CE003)", async () => {
     const missing = "00000000-0000-4000-8000-000000000000";
     await expect(database.query("select app_private.seed_campaign($1)", [missing])).rejects.toMatchObject({
-      code: "CE003", message: `campaign ${missing} does not exist`,
+      code: "CE003",
+      message: `campaign ${missing} does not exist`,
     });
   });
 
@@ -158,7 +167,9 @@ describe("seed_campaign refuses, and changes nothing", () => {
       await database.query("drop trigger fail_weapons on app_public.weapons; drop function pg_temp_fail_weapons()");
     }
     expect(Object.values(await rowCounts(database, target)).every((count) => count === 0)).toBe(true);
-    const [campaign] = await database.query<{ seeded_at: Date | null }>("select seeded_at from app_public.campaigns where id = $1", [target]);
+    const [campaign] = await database.query<{ seeded_at: Date | null }>("select seeded_at from app_public.campaigns where id = $1", [
+      target,
+    ]);
     expect(campaign!.seeded_at).toBeNull();
     // And it can then be seeded for real.
     await database.query("select app_private.seed_campaign($1)", [target]);

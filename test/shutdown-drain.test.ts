@@ -39,11 +39,18 @@ test("under keep-alive load, with a websocket open and a job running, SIGTERM dr
   await database.query("select 1");
   dataDir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-drain-"));
   const main = startMain({
-    DATABASE_URL: database.ownerUrl, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
+    DATABASE_URL: database.ownerUrl,
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_JWT_SECRET,
+    AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
     SHUTDOWN_TIMEOUT_SECONDS: "8",
   });
   const url = await main.url();
-  await waitFor(() => fetch(`${url}/health/ready`).then((response) => response.status), (status) => status === 200, 60_000);
+  await waitFor(
+    () => fetch(`${url}/health/ready`).then((response) => response.status),
+    (status) => status === 200,
+    60_000,
+  );
 
   // A refill job that is running when the signal comes: it waits on its pool's lock, held here.
   const user = await createUser(database, "drain@example.com");
@@ -68,20 +75,32 @@ test("under keep-alive load, with a websocket open and a job running, SIGTERM dr
     retryAttempts: 0,
     on: { closed: (event) => (closeCode ??= (event as { code: number }).code) },
   });
-  const [campaign] = await database.query<{ id: string }>("insert into app_public.campaigns (user_id, name) values ($1, 'watched') returning id", [user.id]);
+  const [campaign] = await database.query<{ id: string }>(
+    "insert into app_public.campaigns (user_id, name) values ($1, 'watched') returning id",
+    [user.id],
+  );
   await new Promise<void>((resolve, reject) =>
-    client.subscribe({ query: `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event } }`, variables: { id: campaign!.id } }, {
-      next: () => resolve(), // `subscribed`: the socket is open and listening
-      error: reject,
-      complete: () => {},
-    }),
+    client.subscribe(
+      { query: `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event } }`, variables: { id: campaign!.id } },
+      {
+        next: () => resolve(), // `subscribed`: the socket is open and listening
+        error: reject,
+        complete: () => {},
+      },
+    ),
   );
 
   const clients = Array.from({ length: 4 }, () => keepAliveClient(url));
-  await waitFor(() => fetch(`${url}/health/live`).then((response) => response.status), (status) => status === 200);
+  await waitFor(
+    () => fetch(`${url}/health/live`).then((response) => response.status),
+    (status) => status === 200,
+  );
 
   main.child.kill("SIGTERM");
-  await waitFor(async () => main.output(), (output) => /SIGTERM: shutting down/.test(output));
+  await waitFor(
+    async () => main.output(),
+    (output) => /SIGTERM: shutting down/.test(output),
+  );
   // Let the running job finish while the process shuts down.
   await holder.query("commit");
   await holder.end();

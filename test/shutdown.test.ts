@@ -29,7 +29,11 @@ describe("with DATABASE_URL", () => {
     const main = startMain({ DATABASE_URL: database.ownerUrl, DATA_DIR: await scratchDir(), JWT_SECRET, AUTHENTICATOR_PASSWORD });
     const url = await main.url();
     // Healthy once the worker has seeded the master pool's first campaign.
-    await waitFor(async () => (await fetch(`${url}/health`)).status, (status) => status === 200, 30_000);
+    await waitFor(
+      async () => (await fetch(`${url}/health`)).status,
+      (status) => status === 200,
+      30_000,
+    );
     const others = `select count(*)::int as count from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
     expect((await database.query<{ count: number }>(others))[0]!.count).toBeGreaterThan(0);
 
@@ -37,7 +41,10 @@ describe("with DATABASE_URL", () => {
     expect(await main.exit).toBe(0);
     expect(main.output()).toMatch(/SIGTERM: shutting down[\s\S]*stopped/);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
-    await waitFor(async () => (await database.query<{ count: number }>(others))[0]!.count, (count) => count === 0);
+    await waitFor(
+      async () => (await database.query<{ count: number }>(others))[0]!.count,
+      (count) => count === 0,
+    );
   });
 });
 
@@ -46,7 +53,11 @@ describe("with the embedded PostgreSQL", () => {
     const dataDir = await scratchDir();
     const first = startMain({ DATA_DIR: dataDir, JWT_SECRET });
     const url = await first.url();
-    await waitFor(async () => (await fetch(`${url}/health`)).status, (status) => status === 200, 30_000);
+    await waitFor(
+      async () => (await fetch(`${url}/health`)).status,
+      (status) => status === 200,
+      30_000,
+    );
     const postmasterPid = Number((await readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8")).split("\n")[0]);
     expect(await isRunning(postmasterPid)).toBe(true);
 
@@ -58,7 +69,10 @@ describe("with the embedded PostgreSQL", () => {
     first.child.kill("SIGTERM");
     expect(await first.exit).toBe(0);
     // pg_ctl stop returns once postmaster.pid is gone; the postmaster exits right after.
-    await waitFor(() => isRunning(postmasterPid), (running) => !running);
+    await waitFor(
+      () => isRunning(postmasterPid),
+      (running) => !running,
+    );
     await expect(readFile(path.join(dataDir, "pg", "postmaster.pid"))).rejects.toThrow(/ENOENT/);
   }, 120_000);
 
@@ -68,14 +82,21 @@ describe("with the embedded PostgreSQL", () => {
     // Wait until the cluster is up (so there is something to clean up), then stop at once:
     // the signal lands during migration or template loading.
     const postmasterPid = await waitFor(
-      () => readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8").then((text) => Number(text.split("\n")[0]), () => 0),
+      () =>
+        readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8").then(
+          (text) => Number(text.split("\n")[0]),
+          () => 0,
+        ),
       (pid) => pid > 0,
       60_000,
     );
     main.child.kill("SIGTERM");
     await main.exit;
     expect(main.output()).not.toMatch(/error:/);
-    await waitFor(() => isRunning(postmasterPid), (running) => !running);
+    await waitFor(
+      () => isRunning(postmasterPid),
+      (running) => !running,
+    );
     await expect(readFile(path.join(dataDir, "server.pid"))).rejects.toThrow(/ENOENT/);
   }, 120_000);
 });

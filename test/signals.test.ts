@@ -78,9 +78,11 @@ async function nodeProcesses(dataDir: string, entry = /^src\/(main|worker-main)\
 }
 
 const otherConnections = async () =>
-  (await database.query<{ count: number }>(
-    "select count(*)::int as count from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
-  ))[0]!.count;
+  (
+    await database.query<{ count: number }>(
+      "select count(*)::int as count from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+    )
+  )[0]!.count;
 
 const cases = [
   { script: "start", entry: "src/main.ts", signal: "SIGTERM", to: "npm" },
@@ -98,9 +100,17 @@ describe.each(cases)("npm run $script", ({ script, entry, signal, to }) => {
     if (script === "start") {
       const url = await waitFor(async () => /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(run.output())?.[1], Boolean, 60_000);
       // Healthy once the worker has seeded the master pool's first campaign.
-      await waitFor(async () => (await fetch(`${url}/health`)).status, (status) => status === 200, 30_000);
+      await waitFor(
+        async () => (await fetch(`${url}/health`)).status,
+        (status) => status === 200,
+        30_000,
+      );
     } else {
-      await waitFor(async () => run.output(), (output) => /worker running/.test(output), 60_000);
+      await waitFor(
+        async () => run.output(),
+        (output) => /worker running/.test(output),
+        60_000,
+      );
     }
     const [node, ...others] = await nodeProcesses(run.dataDir, new RegExp(`^${entry}$`));
     expect(others).toEqual([]);

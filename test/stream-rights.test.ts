@@ -37,10 +37,13 @@ async function newUser({ member = false, admin = false } = {}): Promise<TestUser
 
 async function campaignOf(user: TestUser, marketerId: string | null): Promise<string> {
   const [{ id }] = await database.query<{ id: string }>(
-    "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Stream test') returning id", [user.id, marketerId]);
+    "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Stream test') returning id",
+    [user.id, marketerId],
+  );
   return id!;
 }
-const rename = (campaignId: string, name: string) => database.query("update app_public.campaigns set name = $1 where id = $2", [name, campaignId]);
+const rename = (campaignId: string, name: string) =>
+  database.query("update app_public.campaigns set name = $1 where id = $2", [name, campaignId]);
 const leaveMarketer = (user: TestUser) => database.query("delete from app_public.marketer_members where user_id = $1", [user.id]);
 const demote = (user: TestUser) => database.query("update app_public.users set is_admin = false where id = $1", [user.id]);
 /** A token of this user that expires in a few seconds. */
@@ -72,17 +75,29 @@ function wsClient(token?: string, closed?: (event: { code: number; reason: strin
 
 function follow(client: Client, query: string, variables: Record<string, unknown>): Followed {
   const followed: Followed = { events: [], errors: [], completed: false };
-  client.subscribe<any>({ query, variables }, {
-    next: (result) => (result.errors ? followed.errors.push(...result.errors) : followed.events.push(Object.values(result.data!)[0] as any)),
-    error: (error) => followed.errors.push(error),
-    complete: () => (followed.completed = true),
-  });
+  client.subscribe<any>(
+    { query, variables },
+    {
+      next: (result) =>
+        result.errors ? followed.errors.push(...result.errors) : followed.events.push(Object.values(result.data!)[0] as any),
+      error: (error) => followed.errors.push(error),
+      complete: () => (followed.completed = true),
+    },
+  );
   return followed;
 }
 const MARKETER_EVENTS = "subscription ($id: UUID!) { marketerCampaignEvents(marketerId: $id) { event campaignId } }";
 const CAMPAIGN_EVENTS = "subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaignId } }";
-const subscribed = (followed: Followed) => waitFor(async () => followed.events[0]?.event, (event) => event === "subscribed");
-const failed = (followed: Followed) => waitFor(async () => followed.errors.length, (count) => count > 0);
+const subscribed = (followed: Followed) =>
+  waitFor(
+    async () => followed.events[0]?.event,
+    (event) => event === "subscribed",
+  );
+const failed = (followed: Followed) =>
+  waitFor(
+    async () => followed.errors.length,
+    (count) => count > 0,
+  );
 
 // First: no stream of another test is still closing while the anonymous sockets are counted.
 describe("caps on open streams", () => {
@@ -99,24 +114,32 @@ describe("caps on open streams", () => {
 
     // A third websocket of the same user is closed with 1013 "try again later".
     let closed: { code: number; reason: string } | undefined;
-    const third = follow(wsClient(member.token, (event) => (closed ??= event)), MARKETER_EVENTS, { id: marketer });
+    const third = follow(
+      wsClient(member.token, (event) => (closed ??= event)),
+      MARKETER_EVENTS,
+      { id: marketer },
+    );
     await failed(third);
     expect(closed).toMatchObject({ code: 1013, reason: expect.stringMatching("too many open websockets and event streams for this user") });
 
     first.close();
-    const accepted = await waitFor(() => openStream(`/campaigns/events?marketerId=${marketer}`, member.token), (stream) => stream.status === 200);
+    const accepted = await waitFor(
+      () => openStream(`/campaigns/events?marketerId=${marketer}`, member.token),
+      (stream) => stream.status === 200,
+    );
     await ready(accepted);
   });
 
   test("an address's third anonymous websocket is refused with 429, and accepted once one closes", async () => {
-    const open = () => new Promise<{ socket: WebSocket; status: number }>((resolve) => {
-      const socket = new WebSocket(`${server.url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
-      socket.once("open", () => {
-        socket.send(JSON.stringify({ type: "connection_init", payload: {} }));
-        socket.once("message", () => resolve({ socket, status: 101 }));
+    const open = () =>
+      new Promise<{ socket: WebSocket; status: number }>((resolve) => {
+        const socket = new WebSocket(`${server.url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+        socket.once("open", () => {
+          socket.send(JSON.stringify({ type: "connection_init", payload: {} }));
+          socket.once("message", () => resolve({ socket, status: 101 }));
+        });
+        socket.once("unexpected-response", (_request, response) => resolve({ socket, status: response.statusCode! }));
       });
-      socket.once("unexpected-response", (_request, response) => resolve({ socket, status: response.statusCode! }));
-    });
     const first = await open();
     const second = await open();
     expect([first.status, second.status]).toEqual([101, 101]);
@@ -145,18 +168,34 @@ describe("a GraphQL subscription", () => {
 
     await leaveMarketer(member);
     await Promise.all([failed(ofMarketer), failed(ofCampaign)]);
-    expect(ofMarketer.errors).toEqual([[expect.objectContaining({
-      message: expect.stringMatching(`you may no longer follow marketer ${marketer}`), extensions: { code: LIMIT_CODES.rightsRevoked },
-    })]]);
-    expect(ofCampaign.errors).toEqual([[expect.objectContaining({
-      message: expect.stringMatching(`you may no longer see campaign ${marketerCampaign}`), extensions: { code: LIMIT_CODES.rightsRevoked },
-    })]]);
+    expect(ofMarketer.errors).toEqual([
+      [
+        expect.objectContaining({
+          message: expect.stringMatching(`you may no longer follow marketer ${marketer}`),
+          extensions: { code: LIMIT_CODES.rightsRevoked },
+        }),
+      ],
+    ]);
+    expect(ofCampaign.errors).toEqual([
+      [
+        expect.objectContaining({
+          message: expect.stringMatching(`you may no longer see campaign ${marketerCampaign}`),
+          extensions: { code: LIMIT_CODES.rightsRevoked },
+        }),
+      ],
+    ]);
 
     // Nothing more reaches the ended ones; the campaign the member owns is still followed.
     await rename(marketerCampaign, "After the member left");
     await rename(ownCampaign, "Still mine");
-    await waitFor(async () => watcher.events.length, (count) => count > 1);
-    await waitFor(async () => ofOwn.events.length, (count) => count > 1);
+    await waitFor(
+      async () => watcher.events.length,
+      (count) => count > 1,
+    );
+    await waitFor(
+      async () => ofOwn.events.length,
+      (count) => count > 1,
+    );
     expect(ofOwn.events.at(-1)).toEqual({ event: "campaign_updated", campaignId: ownCampaign });
     expect(ofOwn.errors).toEqual([]);
     expect(ofMarketer.events.map((e) => e.event)).toEqual(["subscribed"]);
@@ -171,9 +210,14 @@ describe("a GraphQL subscription", () => {
 
     await demote(admin);
     await failed(ofCampaign);
-    expect(ofCampaign.errors).toEqual([[expect.objectContaining({
-      message: expect.stringMatching("admin rights were withdrawn"), extensions: { code: LIMIT_CODES.rightsRevoked },
-    })]]);
+    expect(ofCampaign.errors).toEqual([
+      [
+        expect.objectContaining({
+          message: expect.stringMatching("admin rights were withdrawn"),
+          extensions: { code: LIMIT_CODES.rightsRevoked },
+        }),
+      ],
+    ]);
     // Subscribing again is refused: the campaign is not theirs.
     const again = follow(wsClient(admin.token), CAMPAIGN_EVENTS, { id: campaign });
     await failed(again);
@@ -184,7 +228,11 @@ describe("a GraphQL subscription", () => {
     const member = await newUser({ member: true });
     let closed: { code: number; reason: string } | undefined;
     const token = await shortToken(member);
-    const ofMarketer = follow(wsClient(token, (event) => (closed ??= event)), MARKETER_EVENTS, { id: marketer });
+    const ofMarketer = follow(
+      wsClient(token, (event) => (closed ??= event)),
+      MARKETER_EVENTS,
+      { id: marketer },
+    );
     await subscribed(ofMarketer);
     await failed(ofMarketer);
     expect(closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/^your token expired at .*: sign in again$/) });
@@ -192,7 +240,11 @@ describe("a GraphQL subscription", () => {
 
     // Connecting again with it is refused at connection_init, with the reason.
     let refused: { code: number; reason: string } | undefined;
-    const again = follow(wsClient(token, (event) => (refused ??= event)), MARKETER_EVENTS, { id: marketer });
+    const again = follow(
+      wsClient(token, (event) => (refused ??= event)),
+      MARKETER_EVENTS,
+      { id: marketer },
+    );
     await failed(again);
     expect(refused).toMatchObject({ code: 4401, reason: expect.stringMatching(/^token expired at /) });
     expect(again.events).toEqual([]);
@@ -216,25 +268,29 @@ afterEach(() => {
 /** GET `path` as a browser's EventSource would (with the token as the session cookie). */
 function openStream(path: string, token: string): Promise<EventStream> {
   return new Promise((resolve, reject) => {
-    const request = http.get(`${server.url}${path}`, { headers: { cookie: `campaign_engine_token=${token}`, accept: "text/event-stream" } }, (response) => {
-      const stream: EventStream = { status: response.statusCode!, events: [], ended: false, body: "", close: () => request.destroy() };
-      streams.push(stream);
-      let buffer = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => {
-        stream.body += chunk;
-        buffer += chunk;
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          if (event) stream.events.push({ event, data: /^data: (.*)$/m.exec(block)?.[1] ?? "" });
-        }
-      });
-      response.on("end", () => (stream.ended = true));
-      response.on("close", () => (stream.ended = true));
-      resolve(stream);
-    });
+    const request = http.get(
+      `${server.url}${path}`,
+      { headers: { cookie: `campaign_engine_token=${token}`, accept: "text/event-stream" } },
+      (response) => {
+        const stream: EventStream = { status: response.statusCode!, events: [], ended: false, body: "", close: () => request.destroy() };
+        streams.push(stream);
+        let buffer = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          stream.body += chunk;
+          buffer += chunk;
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            if (event) stream.events.push({ event, data: /^data: (.*)$/m.exec(block)?.[1] ?? "" });
+          }
+        });
+        response.on("end", () => (stream.ended = true));
+        response.on("close", () => (stream.ended = true));
+        resolve(stream);
+      },
+    );
     request.on("error", reject);
   });
 }
@@ -253,7 +309,10 @@ describe("an event stream", () => {
     expect(stream.status).toBe(200);
     await ready(stream);
     await leaveMarketer(member);
-    expect(await endedWith(stream)).toEqual({ code: LIMIT_CODES.rightsRevoked, message: expect.stringMatching(`you may no longer follow marketer ${marketer}`) });
+    expect(await endedWith(stream)).toEqual({
+      code: LIMIT_CODES.rightsRevoked,
+      message: expect.stringMatching(`you may no longer follow marketer ${marketer}`),
+    });
     expect(stream.events.map((e) => e.event)).toEqual(["ready", "end"]);
     // Reconnecting, as EventSource does, is refused.
     expect((await openStream(`/campaigns/events?marketerId=${marketer}`, member.token)).status).toBe(403);
@@ -264,7 +323,10 @@ describe("an event stream", () => {
     const stream = await openStream("/admin/events", admin.token);
     await ready(stream);
     await demote(admin);
-    expect(await endedWith(stream)).toEqual({ code: LIMIT_CODES.rightsRevoked, message: expect.stringMatching("you are not an admin any more") });
+    expect(await endedWith(stream)).toEqual({
+      code: LIMIT_CODES.rightsRevoked,
+      message: expect.stringMatching("you are not an admin any more"),
+    });
     expect((await openStream("/admin/events", admin.token)).status).toBe(403);
   });
 
@@ -296,16 +358,28 @@ describe("the rights channel", () => {
       listener.on("notification", (message) => received.push(JSON.parse(message.payload!)));
       await listener.query("listen rights");
       const members = await database.query<{ id: string }>(
-        "insert into app_public.users (email) select 'bulk' || n || '@example.com' from generate_series(1, 250) n returning id");
-      await database.query("insert into app_public.marketer_members (marketer_id, user_id) select $1, unnest($2::uuid[])", [marketer, members.map((m) => m.id)]);
+        "insert into app_public.users (email) select 'bulk' || n || '@example.com' from generate_series(1, 250) n returning id",
+      );
+      await database.query("insert into app_public.marketer_members (marketer_id, user_id) select $1, unnest($2::uuid[])", [
+        marketer,
+        members.map((m) => m.id),
+      ]);
       const admin = await newUser({ admin: true });
       // Changes that take no right away name nobody: a rename, joining a marketer.
       await database.query("update app_public.users set name = 'Renamed' where id = $1", [admin.id]);
 
       await database.query("delete from app_public.marketer_members where user_id = any($1::uuid[])", [members.map((m) => m.id)]);
       await demote(admin);
-      await waitFor(async () => received.length, (count) => count >= 4);
-      expect(received.slice(0, 3).map((n) => n.user_ids.length).sort()).toEqual([100, 100, 50]);
+      await waitFor(
+        async () => received.length,
+        (count) => count >= 4,
+      );
+      expect(
+        received
+          .slice(0, 3)
+          .map((n) => n.user_ids.length)
+          .sort(),
+      ).toEqual([100, 100, 50]);
       expect(new Set(received.slice(0, 3).flatMap((n) => n.user_ids))).toEqual(new Set(members.map((m) => m.id)));
       expect(received[3]).toEqual({ event: "rights_changed", user_ids: [admin.id] });
       expect(received.every((n) => n.event === "rights_changed")).toBe(true);

@@ -44,16 +44,30 @@ describe("campaignEvents", () => {
     const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, ownerToken);
     try {
       // The first event, subscribed, comes once the subscription listens, with the campaign as it is.
-      await waitFor(async () => subscription.events.length, (count) => count > 0);
-      expect(subscription.events[0]).toEqual({ campaignEvents: { event: "subscribed", campaignId, campaign: { name: expect.any(String) } } });
+      await waitFor(
+        async () => subscription.events.length,
+        (count) => count > 0,
+      );
+      expect(subscription.events[0]).toEqual({
+        campaignEvents: { event: "subscribed", campaignId, campaign: { name: expect.any(String) } },
+      });
       const baseline = subscription.events.length;
 
       await rename("never happened", { commit: false });
       await rename("Closing night", { commit: true });
-      await waitFor(async () => subscription.events.at(-1)?.campaignEvents.campaign?.name, (name) => name === "Closing night");
+      await waitFor(
+        async () => subscription.events.at(-1)?.campaignEvents.campaign?.name,
+        (name) => name === "Closing night",
+      );
       // A sentinel on the campaign's topic, sent after both: a second event for either would come before it.
-      await database.query("select pg_notify($1, $2)", [`campaign:${campaignId}`, JSON.stringify({ event: "sentinel", campaign_id: campaignId })]);
-      await waitFor(async () => subscription.events.at(-1)?.campaignEvents.event, (event) => event === "sentinel");
+      await database.query("select pg_notify($1, $2)", [
+        `campaign:${campaignId}`,
+        JSON.stringify({ event: "sentinel", campaign_id: campaignId }),
+      ]);
+      await waitFor(
+        async () => subscription.events.at(-1)?.campaignEvents.event,
+        (event) => event === "sentinel",
+      );
 
       expect(subscription.errors).toEqual([]);
       expect(subscription.events.slice(baseline)).toEqual([

@@ -22,9 +22,18 @@ let dataDir: string;
 beforeAll(async () => {
   await database.query("select 1");
   dataDir = await mkdtemp(path.join(os.tmpdir(), "campaign-engine-terminated-"));
-  main = startMain({ DATABASE_URL: database.ownerUrl, DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET, AUTHENTICATOR_PASSWORD: inject("authenticatorPassword") });
+  main = startMain({
+    DATABASE_URL: database.ownerUrl,
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_JWT_SECRET,
+    AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
+  });
   url = await main.url();
-  await waitFor(() => fetch(`${url}/health/ready`).then((response) => response.status), (status) => status === 200, 60_000);
+  await waitFor(
+    () => fetch(`${url}/health/ready`).then((response) => response.status),
+    (status) => status === 200,
+    60_000,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -35,14 +44,18 @@ afterAll(async () => {
 
 const running = () => Promise.race([main.exit.then(() => false), new Promise<boolean>((resolve) => setImmediate(() => resolve(true)))]);
 const applicationNames = async () =>
-  (await database.query<{ name: string }>(
-    "select distinct application_name as name from pg_stat_activity where datname = current_database() and application_name like 'campaign-engine:%' order by 1",
-  )).map((row) => row.name);
+  (
+    await database.query<{ name: string }>(
+      "select distinct application_name as name from pg_stat_activity where datname = current_database() and application_name like 'campaign-engine:%' order by 1",
+    )
+  ).map((row) => row.name);
 
 test("every connection is named after the part of the product that holds it", async () => {
   const token = await tokenFor(database, "names@example.com");
   expect((await graphql(url, "{ currentUser { email } }", { token })).data.currentUser.email).toBe("names@example.com");
-  await waitFor(applicationNames, (names) => ["api", "server", "worker", "listen", "alarm"].every((part) => names.includes(`campaign-engine:${part}`)));
+  await waitFor(applicationNames, (names) =>
+    ["api", "server", "worker", "listen", "alarm"].every((part) => names.includes(`campaign-engine:${part}`)),
+  );
 });
 
 test("terminating every backend ends no process: requests, subscriptions (after resync) and the worker resume", async () => {
@@ -63,11 +76,19 @@ test("terminating every backend ends no process: requests, subscriptions (after 
   );
   await waitFor(async () => events.events.some((event) => event.campaignEvents.event === "resync"), Boolean, 30_000);
   await database.query("update app_public.campaigns set name = 'renamed after terminate' where id = $1", [campaignId]);
-  await waitFor(async () => events.events.some((event) => event.campaignEvents.campaign?.name === "renamed after terminate"), Boolean, 30_000);
+  await waitFor(
+    async () => events.events.some((event) => event.campaignEvents.campaign?.name === "renamed after terminate"),
+    Boolean,
+    30_000,
+  );
   await events.stop();
   // The worker takes jobs again: the replenish job the creation enqueued runs and refills the pool.
   await database.query("select app_private.add_job('health_ping', job_key => 'after-terminate')");
-  await waitFor(() => database.query("select 1 from graphile_worker.jobs where key = 'after-terminate'"), (rows) => rows.length === 0, 30_000);
+  await waitFor(
+    () => database.query("select 1 from graphile_worker.jobs where key = 'after-terminate'"),
+    (rows) => rows.length === 0,
+    30_000,
+  );
   expect(await running()).toBe(true);
   expect(main.output()).not.toMatch(/Unhandled 'error' event/);
 }, 90_000);
@@ -75,9 +96,11 @@ test("terminating every backend ends no process: requests, subscriptions (after 
 test("a connection lost in the middle of a mutation: 503 with DATABASE_UNAVAILABLE, and nothing of it committed", async () => {
   const token = await tokenFor(database, "midway@example.com");
   const campaignsOf = async () =>
-    (await database.query<{ n: number }>(
-      "select count(*)::int as n from app_public.campaigns where user_id = (select id from app_public.users where email = 'midway@example.com')",
-    ))[0]!.n;
+    (
+      await database.query<{ n: number }>(
+        "select count(*)::int as n from app_public.campaigns where user_id = (select id from app_public.users where email = 'midway@example.com')",
+      )
+    )[0]!.n;
   // The creation waits on a lock the test holds, so it is in flight when its backend is terminated.
   const holder = new pg.Client({ connectionString: database.ownerUrl });
   holder.on("error", () => {});
@@ -90,9 +113,10 @@ test("a connection lost in the middle of a mutation: 503 with DATABASE_UNAVAILAB
       body: JSON.stringify({ query: CREATE, variables: { name: "midway" } }),
     });
     const [waiting] = await waitFor(
-      () => database.query<{ pid: number }>(
-        "select pid from pg_stat_activity where datname = current_database() and application_name = 'campaign-engine:api' and wait_event_type = 'Lock'",
-      ),
+      () =>
+        database.query<{ pid: number }>(
+          "select pid from pg_stat_activity where datname = current_database() and application_name = 'campaign-engine:api' and wait_event_type = 'Lock'",
+        ),
       (rows) => rows.length > 0,
     );
     await database.query("select pg_terminate_backend($1)", [waiting!.pid]);

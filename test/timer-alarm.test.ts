@@ -33,16 +33,23 @@ test("a timer 30 days ahead: no overflowing timeout, and nearer timers still rin
   stops.push(() => alarm.stop());
 
   const schedule = (type: string, dueIn: string) =>
-    database.query(
-      `insert into app_public.campaign_timers (campaign_id, timer_type, scheduled_at) values ($1, $2, now() + $3::interval)`,
-      [campaign!.id, type, dueIn],
-    );
+    database.query(`insert into app_public.campaign_timers (campaign_id, timer_type, scheduled_at) values ($1, $2, now() + $3::interval)`, [
+      campaign!.id,
+      type,
+      dueIn,
+    ]);
   await schedule("EXPIRE_CAMPAIGN", "30 days");
   // Two timers due soon, one after the other: between them the alarm holds only the far one.
   await schedule("START_CAMPAIGN", "300 milliseconds");
-  await waitFor(async () => woken, (count) => count === 1);
+  await waitFor(
+    async () => woken,
+    (count) => count === 1,
+  );
   await schedule("CLOSE_CAMPAIGN", "300 milliseconds");
-  await waitFor(async () => woken, (count) => count === 2);
+  await waitFor(
+    async () => woken,
+    (count) => count === 2,
+  );
 
   expect(overflows).toEqual([]);
 });

@@ -22,12 +22,21 @@ async function startWorker(): Promise<Started> {
     DATA_DIR: dataDir,
     AUTHENTICATOR_PASSWORD: inject("authenticatorPassword"),
   });
-  await waitFor(async () => worker.output(), (output) => output.includes("worker running"), 60_000);
+  await waitFor(
+    async () => worker.output(),
+    (output) => output.includes("worker running"),
+    60_000,
+  );
   return worker;
 }
 
 const timerState = async (timerId: string) =>
-  (await database.query<{ status: string; retry_count: number }>("select status, retry_count from app_public.campaign_timers where id = $1", [timerId]))[0]!;
+  (
+    await database.query<{ status: string; retry_count: number }>(
+      "select status, retry_count from app_public.campaign_timers where id = $1",
+      [timerId],
+    )
+  )[0]!;
 
 test("a worker killed mid-timer: after a restart the timer completes exactly once", async () => {
   const [campaign] = await database.query<{ id: string }>(
@@ -60,28 +69,38 @@ test("a worker killed mid-timer: after a restart the timer completes exactly onc
   // Postgres notices the vanished client (client_connection_check_interval) and ends its attempt,
   // which frees the timer's advisory lock.
   await waitFor(
-    async () => (await database.query<{ free: boolean }>("select pg_try_advisory_xact_lock(app_private.timer_lock_key($1)) as free", [timerId]))[0]!.free,
+    async () =>
+      (await database.query<{ free: boolean }>("select pg_try_advisory_xact_lock(app_private.timer_lock_key($1)) as free", [timerId]))[0]!
+        .free,
     Boolean,
     15_000,
   );
   await holder.query("rollback");
   await holder.end();
   expect((await timerState(timerId)).status).toBe("RUNNING");
-  expect(await database.query("select count(*)::int as n from app_public.campaign_state_log where campaign_id = $1", [campaignId])).toEqual([{ n: 0 }]);
+  expect(await database.query("select count(*)::int as n from app_public.campaign_state_log where campaign_id = $1", [campaignId])).toEqual(
+    [{ n: 0 }],
+  );
 
   const second = await startWorker();
   try {
-    await waitFor(() => timerState(timerId), (state) => state.status === "COMPLETED", 30_000);
+    await waitFor(
+      () => timerState(timerId),
+      (state) => state.status === "COMPLETED",
+      30_000,
+    );
     expect(await timerState(timerId)).toEqual({ status: "COMPLETED", retry_count: 0 });
     expect(
-      await database.query("select status, error_message from app_public.timer_executions where timer_id = $1 order by started_at", [timerId]),
+      await database.query("select status, error_message from app_public.timer_executions where timer_id = $1 order by started_at", [
+        timerId,
+      ]),
     ).toEqual([
       { status: "FAILED", error_message: "the worker stopped before finishing" },
       { status: "COMPLETED", error_message: null },
     ]);
-    expect(await database.query("select from_state, to_state from app_public.campaign_state_log where campaign_id = $1", [campaignId])).toEqual([
-      { from_state: "CREATED", to_state: "RUNNING" },
-    ]);
+    expect(
+      await database.query("select from_state, to_state from app_public.campaign_state_log where campaign_id = $1", [campaignId]),
+    ).toEqual([{ from_state: "CREATED", to_state: "RUNNING" }]);
     // The dead worker's job is not left locked for graphile-worker's 4 hours.
     expect(await database.query("select id from graphile_worker.jobs where key = $1", [timerId])).toEqual([]);
   } finally {

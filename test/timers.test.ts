@@ -20,7 +20,9 @@ beforeAll(async () => {
   // Retries 50 ms, 100 ms, 200 ms, ... apart instead of 2 s, 4 s, 8 s, ...
   await database.query(`select app_private.set_setting('timer_retry_base_seconds', '0.05')`);
   // Campaigns and claim windows of seconds, so a whole lifecycle fits in a test.
-  await database.query(`select app_private.set_setting(name, '"1 second"') from unnest(array['campaign_duration_min', 'reward_claim_min']) as name`);
+  await database.query(
+    `select app_private.set_setting(name, '"1 second"') from unnest(array['campaign_duration_min', 'reward_claim_min']) as name`,
+  );
 });
 
 async function newCampaign(name: string): Promise<string> {
@@ -49,16 +51,21 @@ const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toI
 const statusOf = async (id: string) =>
   (await database.query<{ status: string }>("select status from app_public.campaigns where id = $1", [id]))[0]!.status;
 const timer = async (campaignId: string, type: string) =>
-  (await database.query<{ id: string; status: string; retry_count: number; last_error: string | null }>(
-    "select id, status, retry_count, last_error from app_public.campaign_timers where campaign_id = $1 and timer_type = $2 order by created_at desc limit 1",
-    [campaignId, type],
-  ))[0]!;
+  (
+    await database.query<{ id: string; status: string; retry_count: number; last_error: string | null }>(
+      "select id, status, retry_count, last_error from app_public.campaign_timers where campaign_id = $1 and timer_type = $2 order by created_at desc limit 1",
+      [campaignId, type],
+    )
+  )[0]!;
 
 describe("timers fired by the worker", () => {
   test("a scheduled campaign runs its whole lifecycle on its timers, each fired once, announced live", async () => {
     const id = await newCampaign("Scheduled");
     const events = subscribe<{ campaignEvents: { event: string } }>(
-      server.url, `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event } }`, { id }, ownerToken,
+      server.url,
+      `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event } }`,
+      { id },
+      ownerToken,
     );
     // Live once a committed change comes through.
     await waitFor(
@@ -77,7 +84,11 @@ describe("timers fired by the worker", () => {
     expect(scheduled.errors).toBeUndefined();
     expect(scheduled.data.scheduleCampaign.result.status).toBe("CREATED");
 
-    await waitFor(() => statusOf(id), (status) => status === "EXPIRED", 20_000);
+    await waitFor(
+      () => statusOf(id),
+      (status) => status === "EXPIRED",
+      20_000,
+    );
     const { data } = await graphql(server.url, LIFECYCLE, { token: ownerToken, variables: { id } });
     const campaign = data.campaignByRowId;
     expect(campaign.campaignStateLogsByCampaignId.nodes).toEqual([
@@ -87,7 +98,12 @@ describe("timers fired by the worker", () => {
       { fromState: "REWARD_CLAIM", toState: "EXPIRED", triggerEvent: "timer:EXPIRE_CAMPAIGN" },
     ]);
     const timers = campaign.campaignTimersByCampaignId.nodes;
-    expect(timers.map((t: { timerType: string }) => t.timerType).sort()).toEqual(["CLOSE_CAMPAIGN", "EXPIRE_CAMPAIGN", "REWARD_REMINDER", "START_CAMPAIGN"]);
+    expect(timers.map((t: { timerType: string }) => t.timerType).sort()).toEqual([
+      "CLOSE_CAMPAIGN",
+      "EXPIRE_CAMPAIGN",
+      "REWARD_REMINDER",
+      "START_CAMPAIGN",
+    ]);
     for (const fired of timers) {
       expect(fired.status).toBe("COMPLETED");
       expect(fired.timerExecutionsByTimerId.nodes.map((e: { status: string }) => e.status)).toEqual(["COMPLETED"]);
@@ -96,7 +112,10 @@ describe("timers fired by the worker", () => {
     expect(reminder.timerExecutionsByTimerId.nodes[0].result).toEqual({ reminded: true });
 
     // Every change announced: the reminder, and campaign_updated for each transition.
-    await waitFor(async () => events.events.map((event) => event.campaignEvents.event), (seen) => seen.includes("reward_reminder"));
+    await waitFor(
+      async () => events.events.map((event) => event.campaignEvents.event),
+      (seen) => seen.includes("reward_reminder"),
+    );
     const updates = events.events.slice(warmUp).filter((event) => event.campaignEvents.event === "campaign_updated");
     expect(updates.length).toBeGreaterThanOrEqual(4);
     expect(events.errors).toEqual([]);
@@ -108,10 +127,17 @@ describe("timers fired by the worker", () => {
     await graphql(server.url, SCHEDULE, { token: ownerToken, variables: { id, start: inSeconds(3600), hours: "24" } });
     await graphql(server.url, SCHEDULE, { token: ownerToken, variables: { id, start: inSeconds(1800), hours: "24" } });
     await graphql(server.url, SCHEDULE, { token: ownerToken, variables: { id, start: inSeconds(0.2), hours: "24" } });
-    await waitFor(async () => (await timer(id, "START_CAMPAIGN")).status, (status) => status === "COMPLETED");
+    await waitFor(
+      async () => (await timer(id, "START_CAMPAIGN")).status,
+      (status) => status === "COMPLETED",
+    );
     const start = await timer(id, "START_CAMPAIGN");
-    expect(await database.query("select status from app_public.timer_executions where timer_id = $1", [start.id])).toEqual([{ status: "COMPLETED" }]);
-    expect(await database.query("select to_state from app_public.campaign_state_log where campaign_id = $1", [id])).toEqual([{ to_state: "RUNNING" }]);
+    expect(await database.query("select status from app_public.timer_executions where timer_id = $1", [start.id])).toEqual([
+      { status: "COMPLETED" },
+    ]);
+    expect(await database.query("select to_state from app_public.campaign_state_log where campaign_id = $1", [id])).toEqual([
+      { to_state: "RUNNING" },
+    ]);
     expect(await database.query("select id from graphile_worker.jobs where key = $1", [start.id])).toEqual([]);
   });
 
@@ -125,7 +151,11 @@ describe("timers fired by the worker", () => {
         for each row when (NEW.name = 'Doomed') execute function test_launch_failure();
     `);
     await graphql(server.url, SCHEDULE, { token: ownerToken, variables: { id, start: inSeconds(0.1), hours: "24" } });
-    const failed = await waitFor(() => timer(id, "START_CAMPAIGN"), (t) => t.status === "FAILED", 20_000);
+    const failed = await waitFor(
+      () => timer(id, "START_CAMPAIGN"),
+      (t) => t.status === "FAILED",
+      20_000,
+    );
     expect(failed).toMatchObject({ retry_count: 5, last_error: "the launch system is down" });
     const attempts = await database.query<{ status: string; started_at: Date }>(
       "select status, started_at from app_public.timer_executions where timer_id = $1 order by started_at",
@@ -147,12 +177,19 @@ describe("timers fired by the worker", () => {
     expect(await timerAlerts(ownerToken)).toEqual([]);
 
     await database.query("drop trigger _300_test_failure on app_public.campaigns");
-    const rerun = await graphql(server.url, `mutation ($id: UUID!) { executeTimerNow(input: { timerId: $id }) { result { status retryCount } } }`, {
-      token: ownerToken,
-      variables: { id: failed.id },
-    });
+    const rerun = await graphql(
+      server.url,
+      `mutation ($id: UUID!) { executeTimerNow(input: { timerId: $id }) { result { status retryCount } } }`,
+      {
+        token: ownerToken,
+        variables: { id: failed.id },
+      },
+    );
     expect(rerun.data.executeTimerNow.result).toEqual({ status: "PENDING", retryCount: 0 });
-    await waitFor(() => statusOf(id), (status) => status === "RUNNING");
+    await waitFor(
+      () => statusOf(id),
+      (status) => status === "RUNNING",
+    );
 
     const recovered = await graphql(server.url, `mutation { recoverTimers(input: {}) { result } }`, { token: adminToken });
     expect(recovered.errors).toBeUndefined();
@@ -168,7 +205,10 @@ describe("timers through the API", () => {
     const CANCEL = `mutation ($id: UUID!) { cancelTimer(input: { timerId: $id }) { result { status } } }`;
 
     const refused = await graphql(server.url, CANCEL, { token: strangerToken, variables: { id: start.id } });
-    expect(refused.errors?.[0]).toMatchObject({ message: `timer ${start.id} does not exist or is not yours to change`, extensions: { code: "CE012" } });
+    expect(refused.errors?.[0]).toMatchObject({
+      message: `timer ${start.id} does not exist or is not yours to change`,
+      extensions: { code: "CE012" },
+    });
 
     const cancelled = await graphql(server.url, CANCEL, { token: ownerToken, variables: { id: start.id } });
     expect(cancelled.data.cancelTimer.result).toEqual({ status: "CANCELLED" });
@@ -187,7 +227,10 @@ describe("timers through the API", () => {
     const LISTS = `{ pendingTimers { nodes { campaignId timerType } } overdueTimers { nodes { rowId } } }`;
     const asAdmin = await graphql(server.url, LISTS, { token: adminToken });
     expect(asAdmin.data.pendingTimers.nodes).toEqual(
-      expect.arrayContaining([{ campaignId: id, timerType: "START_CAMPAIGN" }, { campaignId: id, timerType: "CLOSE_CAMPAIGN" }]),
+      expect.arrayContaining([
+        { campaignId: id, timerType: "START_CAMPAIGN" },
+        { campaignId: id, timerType: "CLOSE_CAMPAIGN" },
+      ]),
     );
     expect(asAdmin.data.overdueTimers.nodes).toEqual([]);
 
@@ -200,10 +243,16 @@ describe("timers through the API", () => {
   test("startCampaign and expireCampaign through GraphQL; a forbidden move names both states", async () => {
     const id = await newCampaign("By hand");
     const move = (mutation: string, token = ownerToken) =>
-      graphql(server.url, `mutation ($id: UUID!) { ${mutation}(input: { campaignId: $id }) { result { status } } }`, { token, variables: { id } });
+      graphql(server.url, `mutation ($id: UUID!) { ${mutation}(input: { campaignId: $id }) { result { status } } }`, {
+        token,
+        variables: { id },
+      });
     expect((await move("startCampaign")).data.startCampaign.result.status).toBe("RUNNING");
     const refused = await move("openRewardClaim");
-    expect(refused.errors?.[0]).toMatchObject({ message: `campaign ${id} cannot go from RUNNING to REWARD_CLAIM`, extensions: { code: "CE001" } });
+    expect(refused.errors?.[0]).toMatchObject({
+      message: `campaign ${id} cannot go from RUNNING to REWARD_CLAIM`,
+      extensions: { code: "CE001" },
+    });
     expect((await move("expireCampaign", strangerToken)).errors?.[0]).toMatchObject({ extensions: { code: "CE003" } });
     expect((await move("expireCampaign")).data.expireCampaign.result.status).toBe("EXPIRED");
   });

@@ -30,9 +30,16 @@ describe("graphile-worker", () => {
 
   test("GET /health/ready reports database, worker, migrations and the pool; /health/live the process", async () => {
     // Not degraded once the worker has seeded the master pool's first campaign.
-    const response = await waitFor(() => fetch(`${server.url}/health/ready`), (response) => response.status === 200, 30_000);
+    const response = await waitFor(
+      () => fetch(`${server.url}/health/ready`),
+      (response) => response.status === 200,
+      30_000,
+    );
     expect(await response.json()).toMatchObject({
-      status: expect.stringMatching(/^(ok|degraded)$/), database: "ok", worker: "running", migrations: "current",
+      status: expect.stringMatching(/^(ok|degraded)$/),
+      database: "ok",
+      worker: "running",
+      migrations: "current",
       pool: { status: expect.stringMatching(/^(ok|warning|critical)$/), reason: expect.any(String), empty: expect.any(Boolean) },
     });
     const live = await fetch(`${server.url}/health/live`);
@@ -43,7 +50,11 @@ describe("graphile-worker", () => {
 
 describe("RUN_WORKER=false", () => {
   test("the process runs no worker: its health says the worker is elsewhere and stays ready; one worker pool beats", async () => {
-    const response = await waitFor(() => fetch(`${apiOnly.url}/health/ready`), (response) => response.status === 200, 30_000);
+    const response = await waitFor(
+      () => fetch(`${apiOnly.url}/health/ready`),
+      (response) => response.status === 200,
+      30_000,
+    );
     expect(await response.json()).toMatchObject({ database: "ok", worker: "elsewhere", migrations: "current" });
     const pools = await database.query<{ n: number }>("select count(distinct worker_id)::int as n from ops.worker_heartbeats");
     expect(pools).toEqual([{ n: 1 }]);

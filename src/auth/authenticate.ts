@@ -5,7 +5,6 @@ import type { DB } from "../db/kysely.ts";
 import { isUuid } from "../uuid.ts";
 import { type Claims, TokenError, verifyToken } from "./jwt.ts";
 
-
 export type Authenticate = (authorization: string | undefined) => Promise<Claims | null>;
 
 export function makeAuthenticate(db: Kysely<DB>, secret: string): Authenticate {

@@ -10,7 +10,9 @@ export async function issueToken(db: Kysely<DB>, email: string, options: { admin
     .values({ email: email.trim().toLowerCase(), is_admin: options.admin })
     .onConflict((conflict) =>
       // --admin promotes an existing user; leaving it out never demotes one.
-      conflict.column("email").doUpdateSet((eb) => ({ is_admin: eb.or([eb.ref("app_public.users.is_admin"), eb.ref("excluded.is_admin")]).$castTo<boolean>() })),
+      conflict
+        .column("email")
+        .doUpdateSet((eb) => ({ is_admin: eb.or([eb.ref("app_public.users.is_admin"), eb.ref("excluded.is_admin")]).$castTo<boolean>() })),
     )
     .returning(["id", "is_admin"])
     .executeTakeFirstOrThrow();

@@ -1,8 +1,8 @@
 // Which database the product talks to: DATABASE_URL when it is set, otherwise the embedded cluster
 // under dataDir. Every command (start, worker, migrate, token) opens it the same way.
 import { config } from "../config.ts";
-import { describeServer, withClient } from "./connection.ts";
 import { loadSecrets, type Secrets } from "../secrets.ts";
+import { describeServer, withClient } from "./connection.ts";
 import { ensureEmbeddedCluster } from "./embedded-postgres.ts";
 import { AUTHENTICATOR_ROLE } from "./roles.ts";
 import { retryWhileUnavailable } from "./unavailable.ts";
@@ -51,7 +51,13 @@ function awaitReachable(url: string, signal?: AbortSignal): Promise<void> {
  * With `ownsCluster` (the server), closing stops the embedded cluster even when another command had
  * started it; short commands (token, migrate) stop only a cluster they started themselves.
  */
-export async function openDatabase({ ownsCluster = false, signal }: { ownsCluster?: boolean; signal?: AbortSignal } = {}): Promise<Database> {
+export async function openDatabase({
+  ownsCluster = false,
+  signal,
+}: {
+  ownsCluster?: boolean;
+  signal?: AbortSignal;
+} = {}): Promise<Database> {
   const secrets = await loadSecrets();
   if (config.databaseUrl) {
     await awaitReachable(config.databaseUrl, signal);

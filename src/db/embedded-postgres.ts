@@ -151,7 +151,19 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
     try {
       await asPostgres(
         initdb,
-        ["--pgdata", pgdata, "--username", "postgres", "--pwfile", passwordFile, "--auth", "scram-sha-256", "--encoding", "UTF8", "--no-locale"],
+        [
+          "--pgdata",
+          pgdata,
+          "--username",
+          "postgres",
+          "--pwfile",
+          passwordFile,
+          "--auth",
+          "scram-sha-256",
+          "--encoding",
+          "UTF8",
+          "--no-locale",
+        ],
         user,
       );
     } finally {
@@ -163,7 +175,8 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
   if (user) await chown(logFile, user.uid, user.gid);
   const port = await freePort();
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
-  const start = async () => void (await asPostgres(pg_ctl, ["start", "--pgdata", pgdata, "--wait", "--timeout", "60", "--log", logFile, "-o", options], user));
+  const start = async () =>
+    void (await asPostgres(pg_ctl, ["start", "--pgdata", pgdata, "--wait", "--timeout", "60", "--log", logFile, "-o", options], user));
   await start();
   return {
     port,
@@ -173,7 +186,11 @@ export async function ensureEmbeddedCluster(dataDir: string, superuserPassword: 
       await asPostgres(pg_ctl, ["stop", "--pgdata", pgdata, "--wait", "--mode", mode], user);
     },
     restart: async (mode: ShutdownMode) => {
-      await asPostgres(pg_ctl, ["restart", "--pgdata", pgdata, "--wait", "--timeout", "60", "--mode", mode, "--log", logFile, "-o", options], user);
+      await asPostgres(
+        pg_ctl,
+        ["restart", "--pgdata", pgdata, "--wait", "--timeout", "60", "--mode", mode, "--log", logFile, "-o", options],
+        user,
+      );
     },
   };
 }

@@ -8,16 +8,16 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { Logger, migrate as runCommittedMigrations, status as migrationStatus } from "graphile-migrate";
-import { runMigrations as installWorkerSchema } from "graphile-worker";
+import { Logger, status as migrationStatus, migrate as runCommittedMigrations } from "graphile-migrate";
 // Not public: the only way to end graphile-migrate's pool at once (an idle one that errors exits the process).
 import { clearAllPools as releaseMigratePools } from "graphile-migrate/dist/pgReal.js";
+import { runMigrations as installWorkerSchema } from "graphile-worker";
 import { config, projectRoot } from "../config.ts";
 import { describeServer, namedUrl, withClient } from "./connection.ts";
 import { withUser } from "./database.ts";
+import { AUTHENTICATOR_ROLE } from "./roles.ts";
 import { inTransaction } from "./transaction.ts";
 import { isDatabaseUnavailable, retryWhileUnavailable } from "./unavailable.ts";
-import { AUTHENTICATOR_ROLE } from "./roles.ts";
 
 const migrationsFolder = path.join(projectRoot, "migrations");
 const sqlFolder = path.join(projectRoot, "sql");
@@ -47,10 +47,14 @@ const SQL_FOLDER_LOCK_TIMEOUT = "3s";
 async function applySqlFolder(ownerUrl: string, mode: SqlFolderMode): Promise<void> {
   const files = (await readdir(sqlFolder)).filter((name) => name.endsWith(".sql")).sort();
   const texts = await Promise.all(files.map((file) => readFile(path.join(sqlFolder, file), "utf8")));
-  const hash = createHash("sha256").update(JSON.stringify([files, texts])).digest("hex");
+  const hash = createHash("sha256")
+    .update(JSON.stringify([files, texts]))
+    .digest("hex");
   await withClient(ownerUrl, "migrate", (client) =>
     inTransaction(client, async () => {
-      const { rows: [applied] } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
+      const {
+        rows: [applied],
+      } = await client.query<{ hash: string }>("select hash from app_hidden.sql_folder_applied");
       if (mode === "when-changed" && applied?.hash === hash) return;
       await client.query(`set local lock_timeout = '${SQL_FOLDER_LOCK_TIMEOUT}'`);
       for (const [index, file] of files.entries()) {
@@ -109,24 +113,28 @@ export async function migrate(
   authenticatorPassword: string,
   { signal, sqlFolder = "always" }: { signal?: AbortSignal; sqlFolder?: SqlFolderMode } = {},
 ): Promise<void> {
-  await retryWhileUnavailable(`migrating the database at ${describeServer(ownerUrl)}`, async () => {
-    // The lock is this session's: ending the client releases it, whatever happened in between.
-    await withClient(ownerUrl, "migrate", async (lock) => {
-      // A shutdown while waiting for another instance's migrate ends the wait.
-      const stop = () => void lock.end().catch(() => {});
-      signal?.addEventListener("abort", stop, { once: true });
-      try {
-        await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
-        await runGraphileMigrate(ownerUrl);
-        await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
-        await applySqlFolder(ownerUrl, sqlFolder);
-        await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
-        await applyEnvironmentSettings(ownerUrl);
-      } finally {
-        signal?.removeEventListener("abort", stop);
-      }
-    });
-  }, { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isLockConflict });
+  await retryWhileUnavailable(
+    `migrating the database at ${describeServer(ownerUrl)}`,
+    async () => {
+      // The lock is this session's: ending the client releases it, whatever happened in between.
+      await withClient(ownerUrl, "migrate", async (lock) => {
+        // A shutdown while waiting for another instance's migrate ends the wait.
+        const stop = () => void lock.end().catch(() => {});
+        signal?.addEventListener("abort", stop, { once: true });
+        try {
+          await lock.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+          await runGraphileMigrate(ownerUrl);
+          await installWorkerSchema({ connectionString: namedUrl(ownerUrl, "migrate") });
+          await applySqlFolder(ownerUrl, sqlFolder);
+          await ensureAuthenticatorPassword(ownerUrl, authenticatorPassword);
+          await applyEnvironmentSettings(ownerUrl);
+        } finally {
+          signal?.removeEventListener("abort", stop);
+        }
+      });
+    },
+    { timeoutSeconds: config.databaseStartupTimeoutSeconds, signal, alsoRetry: isLockConflict },
+  );
 }
 
 /** Settings SQL reads (app_private.setting) that an environment variable overrides when it is set. */
@@ -151,7 +159,9 @@ async function ensureAuthenticatorPassword(ownerUrl: string, password: string): 
   } catch (error) {
     if ((error as { code?: string }).code !== "28P01") throw error;
   }
-  await withClient(ownerUrl, "migrate", (owner) => owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`));
+  await withClient(ownerUrl, "migrate", (owner) =>
+    owner.query(`alter role ${AUTHENTICATOR_ROLE} password ${owner.escapeLiteral(password)}`),
+  );
 }
 
 /** Checks in progress, by database: callers at the same time share one. */

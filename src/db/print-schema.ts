@@ -2,11 +2,12 @@
 // preset, development exposure), printed from the migrated database so that a change to the API
 // shows in review. test/graphql-schema.test.ts fails when the committed file is stale.
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
-import { limitsConfig, projectRoot } from "../config.ts";
+
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeSchema } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
+import { limitsConfig, projectRoot } from "../config.ts";
 import { makePreset } from "../graphql/preset.ts";
 import { MAX_REQUEST_BYTES } from "../server/app.ts";
 import { DEVELOPMENT } from "../server/exposure.ts";

@@ -11,15 +11,29 @@ export const RETRY_AFTER_SECONDS = 1;
 // 53300 (too many connections).
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 // Node's socket errors when the server is gone or unreachable.
-const UNAVAILABLE_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+const UNAVAILABLE_SOCKET = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+]);
 // node-postgres' own errors for a connection that ended or could not be made in time.
-const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
 
 /** Whether `error`, or any error it wraps (cause, AggregateError), is the database being unavailable. */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== "object" || depth > 5) return false;
   const { code, message, cause, errors, originalError } = error as {
-    code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    originalError?: unknown;
   };
   if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code))) return true;
   if (typeof message === "string" && UNAVAILABLE_MESSAGE.test(message)) return true;
@@ -33,7 +47,6 @@ export const unavailableError = {
   extensions: { code: DATABASE_UNAVAILABLE, retryable: true },
 };
 
-
 /**
  * Runs `work` until it succeeds, again after each failure that is the database being unavailable
  * (with backoff: 0.5 s, 1 s, 2 s, then every 4 s), for up to `timeoutSeconds`; then gives up with
@@ -43,7 +56,11 @@ export const unavailableError = {
 export async function retryWhileUnavailable<T>(
   what: string,
   work: () => Promise<T>,
-  { timeoutSeconds, signal, alsoRetry = () => false }: { timeoutSeconds: number; signal?: AbortSignal; alsoRetry?: (error: unknown) => boolean },
+  {
+    timeoutSeconds,
+    signal,
+    alsoRetry = () => false,
+  }: { timeoutSeconds: number; signal?: AbortSignal; alsoRetry?: (error: unknown) => boolean },
 ): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt += 1) {

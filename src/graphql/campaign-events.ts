@@ -62,7 +62,9 @@ export const CampaignEventsPlugin = extendSchema((build) => {
                 if (!id) throw new SafeError("campaign not found, or you may not see it");
                 return `campaign:${id}`;
               });
-              const $subscribed = lambda($visible.get("id"), (id: string | null) => JSON.stringify({ event: "subscribed", campaign_id: id }));
+              const $subscribed = lambda($visible.get("id"), (id: string | null) =>
+                JSON.stringify({ event: "subscribed", campaign_id: id }),
+              );
               return listen(context().get("pgSubscriber"), $topic, jsonParse, $subscribed);
             },
             plan($event) {

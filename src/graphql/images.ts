@@ -6,7 +6,7 @@ import { access, context, lambda, SafeError, sideEffect } from "postgraphile/gra
 import { extendSchema, gql } from "postgraphile/utils";
 import type { DB } from "../db/kysely.ts";
 import { imageUrl } from "../images/imagekit.ts";
-import { ImageError, replaceImage, type AsVisitor } from "../images/replace-image.ts";
+import { type AsVisitor, ImageError, replaceImage } from "../images/replace-image.ts";
 
 interface ReplaceImageArgs {
   table: string;
@@ -22,7 +22,8 @@ export function makeImagesPlugin(db: Kysely<DB>) {
     if (!images) throw new Error("ImagesPlugin: app_public.images is not in the schema");
     // The tables whose rows have an image, as the introspected schema says (an image_id column).
     const tablesWithImages = Object.values(resources).filter(
-      (resource) => !resource.parameters && !resource.isUnique && (resource.codec.attributes as Record<string, unknown> | undefined)?.image_id,
+      (resource) =>
+        !resource.parameters && !resource.isUnique && (resource.codec.attributes as Record<string, unknown> | undefined)?.image_id,
     );
     const tableNames = tablesWithImages.map((resource) => resource.name);
     const typeNames = tablesWithImages.map((resource) => build.inflection.tableType(resource.codec));

@@ -9,10 +9,10 @@
 import {
   type ASTNode,
   type DocumentNode,
-  getNamedType,
   GraphQLError,
   type GraphQLInputType,
   type GraphQLSchema,
+  getNamedType,
   isInputObjectType,
   isListType,
   isNonNullType,
@@ -35,17 +35,39 @@ function isRealDatetime(text: string): boolean {
   const parts = DATETIME.exec(text);
   if (!parts) return false;
   const [year, month, day, hour = 0, minute = 0, second = 0, , offsetHours = 0, offsetMinutes = 0] = [
-    parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9],
+    parts[1],
+    parts[2],
+    parts[3],
+    parts[4],
+    parts[5],
+    parts[6],
+    parts[7],
+    parts[8],
+    parts[9],
   ].map((part) => (part === undefined ? undefined : Number(part)));
   const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  return year! >= 1 && month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth
-    && hour! <= 23 && minute! <= 59 && second! <= 59 && offsetHours! <= 15 && offsetMinutes! <= 59;
+  return (
+    year! >= 1 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    offsetHours! <= 15 &&
+    offsetMinutes! <= 59
+  );
 }
 
 /** What is wrong with one scalar value, or null. */
 function problemOf(scalar: string, value: unknown): string | null {
   if (typeof value === "string" && value.includes("\u0000")) return "must not contain a null byte (\\u0000)";
-  if (scalar === "BigFloat" && !(typeof value === "number" && Number.isFinite(value)) && !(typeof value === "string" && NUMBER.test(value))) {
+  if (
+    scalar === "BigFloat" &&
+    !(typeof value === "number" && Number.isFinite(value)) &&
+    !(typeof value === "string" && NUMBER.test(value))
+  ) {
     return "must be a number";
   }
   if (scalar === "Datetime" && !(typeof value === "string" && isRealDatetime(value))) {
@@ -76,7 +98,8 @@ function checkVariable(value: unknown, type: GraphQLInputType, path: string, nod
   if (value === null || value === undefined) return;
   const inner = isNonNullType(type) ? type.ofType : type;
   if (isListType(inner)) {
-    for (const [index, item] of (Array.isArray(value) ? value : [value]).entries()) checkVariable(item, inner.ofType, `${path}[${index}]`, node, errors);
+    for (const [index, item] of (Array.isArray(value) ? value : [value]).entries())
+      checkVariable(item, inner.ofType, `${path}[${index}]`, node, errors);
   } else if (isInputObjectType(inner)) {
     if (typeof value !== "object") return; // GraphQL itself refuses it
     const fields = inner.getFields();
@@ -90,7 +113,11 @@ function checkVariable(value: unknown, type: GraphQLInputType, path: string, nod
 }
 
 /** The refusals for one operation's input values (literals in the document and variables). */
-export function inputValueErrors(schema: GraphQLSchema, document: DocumentNode, variableValues: Record<string, unknown> | null | undefined): GraphQLError[] {
+export function inputValueErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variableValues: Record<string, unknown> | null | undefined,
+): GraphQLError[] {
   const errors: GraphQLError[] = [];
   const typeInfo = new TypeInfo(schema);
   const names: string[] = [];
@@ -100,13 +127,16 @@ export function inputValueErrors(schema: GraphQLSchema, document: DocumentNode, 
     const problem = named && named.name !== "JSON" ? problemOf(named.name, value) : problemOf("String", value);
     if (problem) errors.push(refusal(names.join("."), problem, value, node));
   };
-  visit(document, visitWithTypeInfo(typeInfo, {
-    Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
-    ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
-    StringValue: (node) => checkLiteral(node, node.value),
-    IntValue: (node) => checkLiteral(node, node.value),
-    FloatValue: (node) => checkLiteral(node, node.value),
-  }));
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+      ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+      StringValue: (node) => checkLiteral(node, node.value),
+      IntValue: (node) => checkLiteral(node, node.value),
+      FloatValue: (node) => checkLiteral(node, node.value),
+    }),
+  );
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     for (const variable of definition.variableDefinitions ?? []) {

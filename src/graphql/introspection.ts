@@ -50,9 +50,11 @@ export function makeIntrospectionPlugin(policy: IntrospectionPolicy): GraphileCo
     }
     if (!found) return null;
     return {
-      errors: [new GraphQLError(REFUSAL[policy], {
-        extensions: { code: INTROSPECTION_DISABLED },
-      })],
+      errors: [
+        new GraphQLError(REFUSAL[policy], {
+          extensions: { code: INTROSPECTION_DISABLED },
+        }),
+      ],
     };
   };
   return {

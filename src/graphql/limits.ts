@@ -10,11 +10,11 @@
 // README), its message naming the limit and what was found. Valid documents are cached, as grafserv
 // does, so a repeated operation costs one lookup; refusals are not (see parseAndValidate).
 import { createHash } from "node:crypto";
-import { LRU } from "@graphile/lru";
 import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import { LRU } from "@graphile/lru";
 import {
   type DocumentNode,
   GraphQLError,
@@ -47,8 +47,10 @@ export const LIMIT_CODES = {
   tokenExpired: "TOKEN_EXPIRED",
 } as const;
 
-export type OperationLimits = Pick<Limits,
-  "maxDocumentCharacters" | "maxTokens" | "maxDepth" | "maxAliases" | "maxRepeatedFields" | "maxDirectives" | "maxCost">;
+export type OperationLimits = Pick<
+  Limits,
+  "maxDocumentCharacters" | "maxTokens" | "maxDepth" | "maxAliases" | "maxRepeatedFields" | "maxDirectives" | "maxCost"
+>;
 
 const CACHE_SIZE = 500;
 
@@ -66,8 +68,10 @@ function armorRule(code: string, limit: number, make: (options: any) => Validati
     maxCost: limit,
     exposeLimits: true,
     propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) =>
-      context?.reportError(limitError(code, error.message.replace(/^Syntax Error: /, ""), limit))],
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(limitError(code, error.message.replace(/^Syntax Error: /, ""), limit)),
+    ],
   });
 }
 
@@ -101,8 +105,13 @@ function maxRepeatedFieldsRule(limit: number): ValidationRule {
         collect(node, counts, new Set());
         for (const [key, count] of counts) {
           if (count > limit) {
-            context.reportError(limitError(LIMIT_CODES.tooManyRepeats,
-              `"${key}" is selected ${count} times in one selection set; at most ${limit} times are allowed for a field with a selection.`, limit));
+            context.reportError(
+              limitError(
+                LIMIT_CODES.tooManyRepeats,
+                `"${key}" is selected ${count} times in one selection set; at most ${limit} times are allowed for a field with a selection.`,
+                limit,
+              ),
+            );
           }
         }
       },
@@ -133,7 +142,9 @@ export function makeLimitedParseAndValidate(schema: GraphQLSchema, standardRules
     } catch (error) {
       // GraphQL's parser says so only in its message ("Document contains more that N tokens").
       if (error instanceof GraphQLError && / tokens\. Parsing aborted\.$/.test(error.message)) {
-        return { errors: [limitError(LIMIT_CODES.tooManyTokens, `more than ${limits.maxTokens} tokens; parsing stopped there.`, limits.maxTokens)] };
+        return {
+          errors: [limitError(LIMIT_CODES.tooManyTokens, `more than ${limits.maxTokens} tokens; parsing stopped there.`, limits.maxTokens)],
+        };
       }
       return { errors: [error as GraphQLError] };
     }
@@ -146,9 +157,15 @@ export function makeLimitedParseAndValidate(schema: GraphQLSchema, standardRules
   return function parseAndValidate(query: string): ParseAndValidateResult {
     // Before anything else, so that a huge document costs neither a hash nor a parse.
     if (query.length > limits.maxDocumentCharacters) {
-      return { errors: [limitError(LIMIT_CODES.documentTooLarge,
-        `the document has ${query.length} characters, more than the ${limits.maxDocumentCharacters} allowed (pass large values as variables).`,
-        limits.maxDocumentCharacters)] };
+      return {
+        errors: [
+          limitError(
+            LIMIT_CODES.documentTooLarge,
+            `the document has ${query.length} characters, more than the ${limits.maxDocumentCharacters} allowed (pass large values as variables).`,
+            limits.maxDocumentCharacters,
+          ),
+        ],
+      };
     }
     const key = query.length > 500 ? createHash("sha1").update(query).digest("base64") : query;
     const cached = cache.get(key);

@@ -33,5 +33,8 @@ export function maskError(error: GraphQLError): GraphQLError {
     return withExtensions(error, `${error.message}: nothing was changed, retry`, { code: original.code, retryable: true });
   }
   if (typeof original?.code !== "string" || !ACTIONABLE.test(original.code)) return defaultMaskError(error);
-  return withExtensions(error, error.message, { code: original.code, ...(typeof original.hint === "string" ? { hint: original.hint } : {}) });
+  return withExtensions(error, error.message, {
+    code: original.code,
+    ...(typeof original.hint === "string" ? { hint: original.hint } : {}),
+  });
 }

@@ -1,25 +1,26 @@
 // The PostGraphile preset: the Amber preset over app_public, websockets for subscriptions, and
 // the request's JWT claims turned into the visitor role's settings.
-import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+
+import type { Kysely } from "kysely";
 import { makePgService } from "postgraphile/adaptors/pg";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 // Type-only imports that declare the koav3 and ws members of Grafast.RequestContext.
 import type {} from "postgraphile/grafserv/koa/v3";
 import type {} from "postgraphile/grafserv/node";
-import { namedUrl } from "../db/connection.ts";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { Claims } from "../auth/jwt.ts";
 import { pgSettingsFor } from "../auth/pg-settings.ts";
-import type { Kysely } from "kysely";
+import { namedUrl } from "../db/connection.ts";
 import type { DB } from "../db/kysely.ts";
-import { CampaignEventsPlugin } from "./campaign-events.ts";
-import { maskError } from "./mask-error.ts";
-import { makeIntrospectionPlugin } from "./introspection.ts";
-import { scrubInternalNames } from "./scrub-error.ts";
 import type { Exposure } from "../server/exposure.ts";
+import { CampaignEventsPlugin } from "./campaign-events.ts";
 import { makeImagesPlugin } from "./images.ts";
 import { InputValuesPlugin } from "./input-values.ts";
+import { makeIntrospectionPlugin } from "./introspection.ts";
 import { makeOperationLimitsPlugin, type OperationLimits } from "./limits.ts";
+import { maskError } from "./mask-error.ts";
 import { RefusedChangesPlugin } from "./refused-changes.ts";
+import { scrubInternalNames } from "./scrub-error.ts";
 
 export interface PresetOptions {
   authenticatorUrl: string;
@@ -59,15 +60,28 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
-    plugins: [CampaignEventsPlugin, makeImagesPlugin(options.db), makeOperationLimitsPlugin(options.limits), RefusedChangesPlugin, InputValuesPlugin,
-      makeIntrospectionPlugin(options.exposure.introspection)],
+    plugins: [
+      CampaignEventsPlugin,
+      makeImagesPlugin(options.db),
+      makeOperationLimitsPlugin(options.limits),
+      RefusedChangesPlugin,
+      InputValuesPlugin,
+      makeIntrospectionPlugin(options.exposure.introspection),
+    ],
     pgServices: [pgService],
-    grafserv: { graphqlPath: GRAPHQL_PATH, graphiqlPath: GRAPHIQL_PATH, graphiqlStaticPath: GRAPHIQL_STATIC_PATH, eventStreamPath: "/graphql/stream", websockets: true,
+    grafserv: {
+      graphqlPath: GRAPHQL_PATH,
+      graphiqlPath: GRAPHIQL_PATH,
+      graphiqlStaticPath: GRAPHIQL_STATIC_PATH,
+      eventStreamPath: "/graphql/stream",
+      websockets: true,
       // Both: grafserv serves GraphiQL on GET /graphql (to a browser) even with graphiql off.
-      graphiql: !options.exposure.production, graphiqlOnGraphQLGET: !options.exposure.production,
+      graphiql: !options.exposure.production,
+      graphiqlOnGraphQLGET: !options.exposure.production,
       maxRequestLength: options.maxRequestLength,
       // Production scrubs internal names as a separate step, after maskError chose what to show.
-      maskError: options.exposure.production ? (error) => scrubInternalNames(maskError(error)) : maskError },
+      maskError: options.exposure.production ? (error) => scrubInternalNames(maskError(error)) : maskError,
+    },
     grafast: {
       async context(requestContext) {
         // HTTP requests were authenticated by the Koa middleware; websockets present their token
@@ -76,7 +90,9 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
         const subscriberOf = requestContext.ws ? options.subscriberFor?.(requestContext.ws.socket) : undefined;
         const claims: Claims | null =
           requestContext.koav3?.ctx.state.claims ??
-          (requestContext.ws ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined) : null);
+          (requestContext.ws
+            ? await options.authenticate(requestContext.ws.normalizedConnectionParams?.authorization as string | undefined)
+            : null);
         const pgSubscriber = subscriberOf?.(claims);
         // Grafast only asks for a subscriber; the type of the context names PostGraphile's own.
         return { pgSettings: pgSettingsFor(claims), claims, ...(pgSubscriber ? { pgSubscriber: pgSubscriber as never } : {}) };

@@ -3,7 +3,7 @@
 // silent null, and delete* failed with PostGraphile's own error, which the API masks. Both now
 // answer CE020 (update) or CE021 (delete), naming the record as the caller gave it; "does not
 // exist or is not yours" alike, so a refusal never tells whether someone else's record exists.
-import { lambda, object, SafeError, trap, TRAP_ERROR, type Step } from "postgraphile/grafast";
+import { lambda, object, SafeError, type Step, TRAP_ERROR, trap } from "postgraphile/grafast";
 
 export const NOT_YOURS_TO_CHANGE = "CE020";
 export const NOT_YOURS_TO_DELETE = "CE021";

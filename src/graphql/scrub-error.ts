@@ -60,7 +60,8 @@ export function withoutInternalNames(text: string, fields: DatabaseErrorFields =
 export function scrubInternalNames(error: GraphQLError): GraphQLError {
   const original = (error.originalError ?? {}) as DatabaseErrorFields & { code?: unknown };
   let message = withoutInternalNames(error.message, original);
-  if (original.code === "23505" && typeof original.table === "string" && original.schema === "app_public") message += ` of "${original.table}"`;
+  if (original.code === "23505" && typeof original.table === "string" && original.schema === "app_public")
+    message += ` of "${original.table}"`;
   const hint = error.extensions?.hint;
   const extensions = typeof hint === "string" ? { ...error.extensions, hint: withoutInternalNames(hint, original) } : error.extensions;
   if (message === error.message && extensions === error.extensions) return error;

@@ -2,7 +2,7 @@
 // swap it in (app_private.attach_uploaded_image). The upload comes before any write, so a failed
 // upload leaves the record with its old image; a failed swap deletes the file it uploaded.
 import { createHash } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import { deleteFile, uploadFile } from "./imagekit.ts";
 
@@ -14,7 +14,9 @@ export interface ReplaceImageInput {
 }
 
 /** Runs `query` as the requesting visitor (row-level security applies), in a transaction rolled back after. */
-export type AsVisitor = <T>(query: (client: { query(text: string, values: unknown[]): Promise<{ rows: T[] }> }) => Promise<T[]>) => Promise<T[]>;
+export type AsVisitor = <T>(
+  query: (client: { query(text: string, values: unknown[]): Promise<{ rows: T[] }> }) => Promise<T[]>,
+) => Promise<T[]>;
 
 /** A refusal whose message is for the API's caller, with its code (the SQLSTATE when SQL refused). */
 export class ImageError extends Error {

@@ -7,8 +7,8 @@
 // after a reconnect every open channel receives a `{"event":"resync"}` message: the cue to
 // re-read a snapshot. Listen first, then read the snapshot, then apply events.
 import { type EventEmitter, on } from "node:events";
-import type { GrafastSubscriber } from "postgraphile/grafast";
 import pgListen from "pg-listen";
+import type { GrafastSubscriber } from "postgraphile/grafast";
 import { namedUrl } from "../db/connection.ts";
 
 /** The JSON text of one NOTIFY payload. */

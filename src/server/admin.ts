@@ -14,7 +14,7 @@ import Router from "@koa/router";
 import { type Kysely, sql } from "kysely";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { DB } from "../db/kysely.ts";
-import { type Asset, pageSession, type PageRule, serveAssets, servePage } from "./pages.ts";
+import { type Asset, type PageRule, pageSession, serveAssets, servePage } from "./pages.ts";
 import { type EventStreams, streamChannels } from "./sse.ts";
 
 export interface AdminOptions {
@@ -45,7 +45,9 @@ export function adminRouter(options: AdminOptions): Router {
   const adminOnly = pageSession(router, options.authenticate, RULE);
 
   router.get("/data", adminOnly, async (ctx) => {
-    const { rows: [row] } = await sql<{ dashboard: unknown }>`select app_public.admin_dashboard() as dashboard`.execute(options.db);
+    const {
+      rows: [row],
+    } = await sql<{ dashboard: unknown }>`select app_public.admin_dashboard() as dashboard`.execute(options.db);
     ctx.set("cache-control", "no-store");
     ctx.body = row!.dashboard;
   });

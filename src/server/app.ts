@@ -15,8 +15,8 @@ import { GRAPHIQL_PATH, GRAPHIQL_STATIC_PATH, GRAPHQL_PATH, makePreset } from ".
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
 import { campaignsRouter } from "./campaigns.ts";
-import { healthRoute, type HealthSources } from "./health.ts";
 import { DEVELOPMENT, type Exposure, hasBearer } from "./exposure.ts";
+import { type HealthSources, healthRoute } from "./health.ts";
 import { type Metrics, metricsRoute } from "./metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { StreamCaps } from "./stream-caps.ts";
@@ -100,10 +100,14 @@ function capAnonymousBodies(maxBytes: number): Koa.Middleware {
     if (!ctx.path.startsWith(GRAPHQL_PATH) || ctx.state.claims || !(length > maxBytes)) return next();
     ctx.status = 413;
     ctx.set("connection", "close");
-    ctx.body = { errors: [{
-      message: `Request refused: its body of ${length} bytes is more than the ${maxBytes} an anonymous request may send`,
-      extensions: { code: LIMIT_CODES.requestTooLarge, limit: maxBytes },
-    }] };
+    ctx.body = {
+      errors: [
+        {
+          message: `Request refused: its body of ${length} bytes is more than the ${maxBytes} an anonymous request may send`,
+          extensions: { code: LIMIT_CODES.requestTooLarge, limit: maxBytes },
+        },
+      ],
+    };
   };
 }
 
@@ -164,14 +168,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // ours (src/server/websockets.ts), not grafserv's.
   await serv.addTo(app, server, false);
   websockets = serveWebsockets(server, serv, GRAPHQL_PATH, {
-    hub: options.hub, authenticate: options.authenticate, caps, rights, maxPayload: MAX_REQUEST_BYTES,
+    hub: options.hub,
+    authenticate: options.authenticate,
+    caps,
+    rights,
+    maxPayload: MAX_REQUEST_BYTES,
   });
   server.on("request", app.callback());
 
   const url = await listen(server, options.host, options.port);
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   try {
-    if (exposure.metricsPort !== undefined) metricsServer = await startMetricsServer(options, { ...exposure, metricsPort: exposure.metricsPort });
+    if (exposure.metricsPort !== undefined)
+      metricsServer = await startMetricsServer(options, { ...exposure, metricsPort: exposure.metricsPort });
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await websockets.close();

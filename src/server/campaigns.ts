@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import Router from "@koa/router";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { isUuid } from "../uuid.ts";
-import { type Asset, pageSession, type PageRule, serveAssets, servePage } from "./pages.ts";
+import { type Asset, type PageRule, pageSession, serveAssets, servePage } from "./pages.ts";
 import { type EventStreams, refuseStream, streamChannels } from "./sse.ts";
 
 export interface CampaignsPageOptions {

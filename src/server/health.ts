@@ -9,8 +9,9 @@
 // of a load balancer for it would turn a slow creation into an outage.
 // Callers that `showDetail` refuses (anonymous ones, in production) get the same status codes and
 // fields with each detail replaced by a word: a driver's error can name hosts, users and tables.
-import { type Kysely, sql } from "kysely";
+
 import type { Context, Middleware } from "koa";
+import { type Kysely, sql } from "kysely";
 import type { DB } from "../db/kysely.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 
@@ -35,7 +36,9 @@ interface PoolHealth {
 }
 
 async function poolHealth(db: Kysely<DB>): Promise<PoolHealth> {
-  const { rows: [row] } = await sql<{ health: Pick<PoolHealth, "status" | "reason">; empty: boolean; refill_failing: string | null }>`
+  const {
+    rows: [row],
+  } = await sql<{ health: Pick<PoolHealth, "status" | "reason">; empty: boolean; refill_failing: string | null }>`
     select app_private.pool_health() as health,
            app_private.master_pool_empty() as empty,
            (select message from app_public.alerts where kind = 'pool_refill_failing' and resolved_at is null) as refill_failing
@@ -71,10 +74,14 @@ function withoutDetail(report: Awaited<ReturnType<typeof readiness>>["body"]) {
  * or critically low master pool is what makes creations slow. */
 function degradedReason(pool: PoolHealth | "unknown"): string | undefined {
   if (pool === "unknown") return undefined;
-  return [pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined,
-    pool.refill_failing]
-    .filter(Boolean)
-    .join("; ") || undefined;
+  return (
+    [
+      pool.empty ? "master pool empty: creations are seeded inline" : pool.status === "critical" ? pool.reason : undefined,
+      pool.refill_failing,
+    ]
+      .filter(Boolean)
+      .join("; ") || undefined
+  );
 }
 
 async function readiness(sources: HealthSources) {

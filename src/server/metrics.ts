@@ -1,8 +1,9 @@
 // Prometheus metrics (GET /metrics): process defaults, HTTP requests and graphile-worker jobs.
-import type { Middleware } from "koa";
-import { hasBearer } from "./exposure.ts";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
 import type { WorkerEvents } from "graphile-worker";
+import type { Middleware } from "koa";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { hasBearer } from "./exposure.ts";
 
 export function createMetrics() {
   // One registry per server, so several servers in one process (tests) do not collide.
@@ -28,8 +29,7 @@ export function createMetrics() {
   });
 
   // Known routes only, so a scan of random URLs cannot blow up the label set.
-  const routeOf = (path: string) =>
-    ["/graphql", "/graphql/stream", "/graphiql", "/health", "/metrics"].includes(path) ? path : "other";
+  const routeOf = (path: string) => (["/graphql", "/graphql/stream", "/graphiql", "/health", "/metrics"].includes(path) ? path : "other");
 
   const middleware: Middleware = async (ctx, next) => {
     const stop = httpDuration.startTimer({ method: ctx.method, route: routeOf(ctx.path) });
@@ -61,7 +61,11 @@ export function metricsRoute(metrics: Metrics, { token, openWithoutToken }: { to
     if (token ? !hasBearer(ctx, token) : !openWithoutToken) {
       ctx.status = 401;
       ctx.set("WWW-Authenticate", `Bearer realm="metrics"`);
-      ctx.body = { error: token ? "send the metrics token: Authorization: Bearer <METRICS_TOKEN>" : "metrics are off here: set METRICS_TOKEN or METRICS_PORT" };
+      ctx.body = {
+        error: token
+          ? "send the metrics token: Authorization: Bearer <METRICS_TOKEN>"
+          : "metrics are off here: set METRICS_TOKEN or METRICS_PORT",
+      };
       return;
     }
     ctx.type = metrics.registry.contentType;

@@ -46,7 +46,9 @@ async function signInPage(ctx: Koa.Context, access: Extract<Access, { allowed: f
   ctx.status = access.status;
   ctx.type = "html";
   ctx.set("cache-control", "no-store");
-  ctx.body = html.replaceAll("{{title}}", escapeHtml(rule.title)).replaceAll("{{reason}}", escapeHtml(access.reason))
+  ctx.body = html
+    .replaceAll("{{title}}", escapeHtml(rule.title))
+    .replaceAll("{{reason}}", escapeHtml(access.reason))
     .replaceAll("{{page}}", escapeHtml(pagePath));
 }
 

@@ -51,7 +51,9 @@ export async function observePools(registry: Registry, { db, hub }: { db: Kysely
     labelNames: ["pool"],
     registers,
     async collect() {
-      const { rows: [sizes] } = await sql<{ master_ready: number; master_target: number; user_pools: number }>`
+      const {
+        rows: [sizes],
+      } = await sql<{ master_ready: number; master_target: number; user_pools: number }>`
         select sizes.master_ready, app_private.pool_target_size() as master_target, sizes.user_pools
           from app_private.pool_sizes() sizes
       `.execute(db);

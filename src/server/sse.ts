@@ -52,7 +52,10 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   // body needs no chunked framing (it ends with the connection), one buffer less per event.
   response.useChunkedEncodingByDefault = false;
   response.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", connection: "close",
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+    connection: "close",
   });
   response.flushHeaders();
   // Past the headers the body is the bare stream (no chunked framing, see above): events go

@@ -11,9 +11,9 @@
 import type pg from "pg";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
+import { actAs } from "../auth/pg-settings.ts";
 import { createPool } from "../db/connection.ts";
 import { inTransaction } from "../db/transaction.ts";
-import { actAs } from "../auth/pg-settings.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
 
@@ -81,9 +81,15 @@ export class StreamRights {
     try {
       return await inTransaction(client, async () => {
         await actAs(client, claims);
-        const { rows: [row] } = campaign
-          ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [campaign[1]])
-          : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [marketer![1]]);
+        const {
+          rows: [row],
+        } = campaign
+          ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [
+              campaign[1],
+            ])
+          : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [
+              marketer![1],
+            ]);
         return row!.allowed;
       });
     } finally {
@@ -117,10 +123,14 @@ export class StreamRights {
       timer =
         left > MAX_TIMER_MS
           ? setTimeout(arm, MAX_TIMER_MS)
-          : setTimeout(() => stream.end({
-              code: LIMIT_CODES.tokenExpired,
-              message: `your token expired at ${new Date(stream.claims.exp! * 1000).toISOString()}: sign in again`,
-            }), Math.max(0, left));
+          : setTimeout(
+              () =>
+                stream.end({
+                  code: LIMIT_CODES.tokenExpired,
+                  message: `your token expired at ${new Date(stream.claims.exp! * 1000).toISOString()}: sign in again`,
+                }),
+              Math.max(0, left),
+            );
     };
     arm();
     if (stream.checkedAt !== undefined && stream.checkedAt !== this.notifications) void this.recheck(stream);
@@ -157,7 +167,10 @@ export class StreamRights {
     } catch (error) {
       if (error instanceof TokenError) {
         const expired = /expired/.test(error.message);
-        return stream.end({ code: expired ? LIMIT_CODES.tokenExpired : LIMIT_CODES.rightsRevoked, message: `your token is no longer accepted: ${error.message}` });
+        return stream.end({
+          code: expired ? LIMIT_CODES.tokenExpired : LIMIT_CODES.rightsRevoked,
+          message: `your token is no longer accepted: ${error.message}`,
+        });
       }
       // The database could not answer: the stream goes on, and re-checks at the next resync.
       console.error(`rights: could not re-check a stream of user ${stream.claims.sub}: ${(error as Error).message}`);
@@ -169,8 +182,10 @@ export class StreamRights {
 export function revoked(channel: string): StreamEnd {
   const campaign = CAMPAIGN_CHANNEL.exec(channel);
   const marketer = MARKETER_CHANNEL.exec(channel);
-  const message = campaign ? `you may no longer see campaign ${campaign[1]} (you left its marketer, or lost admin rights)`
-    : marketer ? `you may no longer follow marketer ${marketer[1]}: you are not one of its members any more, nor an admin`
-    : `you may no longer follow the ${channel} events: you are not an admin any more`;
+  const message = campaign
+    ? `you may no longer see campaign ${campaign[1]} (you left its marketer, or lost admin rights)`
+    : marketer
+      ? `you may no longer follow marketer ${marketer[1]}: you are not one of its members any more, nor an admin`
+      : `you may no longer follow the ${channel} events: you are not an admin any more`;
   return { code: LIMIT_CODES.rightsRevoked, message };
 }

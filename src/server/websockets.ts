@@ -72,12 +72,19 @@ interface Connection {
 
 function closeReason(text: string): string {
   const bytes = Buffer.from(text);
-  return bytes.length <= MAX_REASON_BYTES ? text : `${bytes.subarray(0, MAX_REASON_BYTES - 3).toString().replace(/\uFFFD$/, "")}...`;
+  return bytes.length <= MAX_REASON_BYTES
+    ? text
+    : `${bytes
+        .subarray(0, MAX_REASON_BYTES - 3)
+        .toString()
+        .replace(/\uFFFD$/, "")}...`;
 }
 
 function refuseUpgrade(socket: Duplex, message: string, code: string) {
   const body = JSON.stringify({ error: message, code });
-  socket.end(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function authorizationOf(connectionParams: unknown): string | undefined {
@@ -125,7 +132,10 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
         async recheck(current) {
           for (const followed of connection.topics) {
             if (followed.openedAsAdmin && !current.is_admin) {
-              followed.end({ code: LIMIT_CODES.rightsRevoked, message: "your admin rights were withdrawn: subscribe again to follow what you may still see" });
+              followed.end({
+                code: LIMIT_CODES.rightsRevoked,
+                message: "your admin rights were withdrawn: subscribe again to follow what you may still see",
+              });
             } else if (!(await options.rights.mayListen(current, followed.topic))) {
               followed.end(revoked(followed.topic));
             }
@@ -242,12 +252,15 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
       closing = true;
       clearInterval(keepalive);
       server.off("upgrade", onUpgrade);
-      const gone = [...sockets.clients].map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) return resolve();
-        ws.once("close", () => resolve());
-        ws.close(GOING_AWAY, "server shutting down");
-        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-      }));
+      const gone = [...sockets.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once("close", () => resolve());
+            ws.close(GOING_AWAY, "server shutting down");
+            setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+          }),
+      );
       await Promise.all(gone);
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
     },

@@ -38,12 +38,72 @@ export interface TemplateContent {
   carries: JoinRow[];
 }
 
-const ROOTS = ["Iron", "Jade", "Thunder", "Ember", "Shadow", "Silver", "Storm", "Crane", "Tiger", "Lotus", "Ghost",
-  "Crimson", "Stone", "River", "Neon", "Chrome", "Ash", "Golden", "Hollow", "Falling", "Burning", "Quiet", "Wild", "Broken"];
-const THINGS = ["Palm", "Fist", "Step", "Wind", "Blade", "Mirror", "Lantern", "Fang", "Veil", "Echo", "Spiral", "Gate",
-  "Bell", "Thread", "Crown", "Mask", "Wheel", "Root", "Spark", "Tide", "Coil", "Shell", "Horn", "Needle"];
-const FLOURISHES = ["Fortune", "Lightning Reload", "Second Wind", "Sure Footing", "Hard Target", "Last Stand", "Open Hand",
-  "Deep Breath", "Quick Draw", "Iron Will", "Cold Focus", "Long Shadow"];
+const ROOTS = [
+  "Iron",
+  "Jade",
+  "Thunder",
+  "Ember",
+  "Shadow",
+  "Silver",
+  "Storm",
+  "Crane",
+  "Tiger",
+  "Lotus",
+  "Ghost",
+  "Crimson",
+  "Stone",
+  "River",
+  "Neon",
+  "Chrome",
+  "Ash",
+  "Golden",
+  "Hollow",
+  "Falling",
+  "Burning",
+  "Quiet",
+  "Wild",
+  "Broken",
+];
+const THINGS = [
+  "Palm",
+  "Fist",
+  "Step",
+  "Wind",
+  "Blade",
+  "Mirror",
+  "Lantern",
+  "Fang",
+  "Veil",
+  "Echo",
+  "Spiral",
+  "Gate",
+  "Bell",
+  "Thread",
+  "Crown",
+  "Mask",
+  "Wheel",
+  "Root",
+  "Spark",
+  "Tide",
+  "Coil",
+  "Shell",
+  "Horn",
+  "Needle",
+];
+const FLOURISHES = [
+  "Fortune",
+  "Lightning Reload",
+  "Second Wind",
+  "Sure Footing",
+  "Hard Target",
+  "Last Stand",
+  "Open Hand",
+  "Deep Breath",
+  "Quick Draw",
+  "Iron Will",
+  "Cold Focus",
+  "Long Shadow",
+];
 const COLORS = ["#b03a2e", "#1f618d", "#117a65", "#b7950b", "#6c3483", "#ca6f1e", "#2e4053", "#a93226"];
 const ARCHETYPES = ["Brawler", "Drifter", "Gunslinger", "Sorcerer", "Spy", "Scrapper", "Medium", "Pilot", "Bodyguard", "Cyborg"];
 const JUNCTURE_NAMES = ["Ancient", "Past", "Modern", "Future", "Netherworld", "Shattered Court", "Drowned Age"];
@@ -53,8 +113,22 @@ const WEAPON_KINDS: Record<string, string[]> = {
   Modern: ["autoloader handguns", "revolvers", "shotguns", "rifles", "submachine guns"],
   Future: ["beam pistols", "rail rifles", "plasma shotguns", "smart blades"],
 };
-const MAKERS = ["Harrow", "Kestrel", "Volkov", "Tanaka", "Moreau", "Okafor", "Lindqvist", "Castellan", "Barros", "Quill",
-  "Yamada", "Ferro", "Aldine", "Crowe"];
+const MAKERS = [
+  "Harrow",
+  "Kestrel",
+  "Volkov",
+  "Tanaka",
+  "Moreau",
+  "Okafor",
+  "Lindqvist",
+  "Castellan",
+  "Barros",
+  "Quill",
+  "Yamada",
+  "Ferro",
+  "Aldine",
+  "Crowe",
+];
 const GIVEN = ["Mara", "Jun", "Tobias", "Ines", "Kofi", "Lena", "Wei", "Sasha", "Dario", "Noor", "Ryo", "Elif", "Cass", "Ilya"];
 const FAMILY = ["Vance", "Okoro", "Lin", "Petrova", "Saito", "Mendes", "Hale", "Duarte", "Kaur", "Brandt", "Ferreira", "Lau"];
 
@@ -66,15 +140,28 @@ function uuidFrom(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 
 /** The template's rows; `urlEndpoint` prefixes the stored image URLs. */
 export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateContent {
   const rng = seededRandom(seed);
   const id = () => uuidFrom(rng.next);
   const content: TemplateContent = {
-    images: [], factions: [], junctures: [], schticks: [], weapons: [], characters: [], vehicles: [], sites: [],
-    parties: [], character_schticks: [], carries: [],
+    images: [],
+    factions: [],
+    junctures: [],
+    schticks: [],
+    weapons: [],
+    characters: [],
+    vehicles: [],
+    sites: [],
+    parties: [],
+    character_schticks: [],
+    carries: [],
   };
 
   const image = (kind: string, name: string): string => {
@@ -94,7 +181,12 @@ export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateCont
 
   for (let i = 0; i < TEMPLATE_VOLUMES.factions; i++) {
     const name = `The ${ROOTS[i]} ${THINGS[(i * 5) % THINGS.length]}`;
-    content.factions.push({ id: id(), name, description: `${name} schemes to hold the sites of power.`, image_id: image("factions", name) });
+    content.factions.push({
+      id: id(),
+      name,
+      description: `${name} schemes to hold the sites of power.`,
+      image_id: image("factions", name),
+    });
   }
   JUNCTURE_NAMES.forEach((name, i) => {
     content.junctures.push({
@@ -108,9 +200,17 @@ export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateCont
   });
 
   // 42 categories; 34 of them have two paths and 8 have one: 76 paths.
-  const categories = Array.from({ length: TEMPLATE_VOLUMES.categories }, (_, i) => `${ROOTS[i % ROOTS.length]} ${THINGS[(i * 7 + 3 + Math.floor(i / ROOTS.length)) % THINGS.length]} Arts`);
+  const categories = Array.from(
+    { length: TEMPLATE_VOLUMES.categories },
+    (_, i) => `${ROOTS[i % ROOTS.length]} ${THINGS[(i * 7 + 3 + Math.floor(i / ROOTS.length)) % THINGS.length]} Arts`,
+  );
   const paths = categories.flatMap((category, i) =>
-    i < 34 ? [[category, `Path of the ${THINGS[i % THINGS.length]}`], [category, `Path of the ${ROOTS[(i + 5) % ROOTS.length]} ${THINGS[(i + 11) % THINGS.length]}`]] : [[category, `Path of the ${THINGS[(i + 2) % THINGS.length]}`]],
+    i < 34
+      ? [
+          [category, `Path of the ${THINGS[i % THINGS.length]}`],
+          [category, `Path of the ${ROOTS[(i + 5) % ROOTS.length]} ${THINGS[(i + 11) % THINGS.length]}`],
+        ]
+      : [[category, `Path of the ${THINGS[(i + 2) % THINGS.length]}`]],
   ) as [string, string][];
   // Names are unique within a category but recur across categories, as in the real data.
   const namePool = [...FLOURISHES, ...ROOTS.flatMap((root) => THINGS.slice(0, 10).map((thing) => `${root} ${thing}`))];
@@ -175,9 +275,18 @@ export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateCont
     content.characters.push({
       id: id(),
       name,
-      action_values: JSON.stringify({ attack: rng.int(10, 15), defense: rng.int(11, 15), toughness: rng.int(5, 8), speed: rng.int(5, 8), fortune: rng.int(5, 8) }),
+      action_values: JSON.stringify({
+        attack: rng.int(10, 15),
+        defense: rng.int(11, 15),
+        toughness: rng.int(5, 8),
+        speed: rng.int(5, 8),
+        fortune: rng.int(5, 8),
+      }),
       skills: JSON.stringify({ driving: rng.int(7, 13), intrusion: rng.int(7, 13), notice: rng.int(7, 13) }),
-      description: JSON.stringify({ appearance: `${name} looks ready for trouble.`, melodramatic_hook: "Owes a debt to the wrong faction." }),
+      description: JSON.stringify({
+        appearance: `${name} looks ready for trouble.`,
+        melodramatic_hook: "Owes a debt to the wrong faction.",
+      }),
       faction_id: isTemplate ? null : rng.pick(content.factions).id,
       juncture_id: rng.pick(content.junctures).id,
       is_template: isTemplate,
@@ -207,7 +316,12 @@ export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateCont
   }
   while (content.carries.length < TEMPLATE_VOLUMES.carries) carry(rng.pick(content.characters).id, rng.pick(content.weapons).id);
 
-  const placed = (kind: "vehicles" | "sites" | "parties", count: number, name: (i: number) => string, extra: (i: number) => Record<string, unknown>) => {
+  const placed = (
+    kind: "vehicles" | "sites" | "parties",
+    count: number,
+    name: (i: number) => string,
+    extra: (i: number) => Record<string, unknown>,
+  ) => {
     for (let i = 0; i < count; i++) {
       content[kind].push({
         id: id(),
@@ -219,11 +333,28 @@ export function generateTemplate(urlEndpoint: string, seed = 2026): TemplateCont
       });
     }
   };
-  placed("vehicles", TEMPLATE_VOLUMES.vehicles, (i) => `${MAKERS[i]} ${["Interceptor", "Junk", "Hovercar", "Sedan", "Gyrocopter", "Barge"][i]}`,
-    () => ({ action_values: JSON.stringify({ acceleration: rng.int(6, 12), handling: rng.int(6, 12), frame: rng.int(6, 12) }), color: rng.pick(COLORS) }));
-  placed("sites", TEMPLATE_VOLUMES.sites, (i) => `${ROOTS[(i * 3) % ROOTS.length]} ${["Temple", "Teahouse", "Dockyard", "Mountain Shrine", "Night Market", "Tower", "Garden", "Vault"][i]}`,
-    (i) => ({ description: `A feng shui site of the ${JUNCTURE_NAMES[i % JUNCTURE_NAMES.length]} juncture.` }));
-  placed("parties", TEMPLATE_VOLUMES.parties, (i) => `${["Red", "Blue", "Grey", "Gold", "Green"][i]} Lantern Crew`, () => ({ description: "A band of heroes." }));
+  placed(
+    "vehicles",
+    TEMPLATE_VOLUMES.vehicles,
+    (i) => `${MAKERS[i]} ${["Interceptor", "Junk", "Hovercar", "Sedan", "Gyrocopter", "Barge"][i]}`,
+    () => ({
+      action_values: JSON.stringify({ acceleration: rng.int(6, 12), handling: rng.int(6, 12), frame: rng.int(6, 12) }),
+      color: rng.pick(COLORS),
+    }),
+  );
+  placed(
+    "sites",
+    TEMPLATE_VOLUMES.sites,
+    (i) =>
+      `${ROOTS[(i * 3) % ROOTS.length]} ${["Temple", "Teahouse", "Dockyard", "Mountain Shrine", "Night Market", "Tower", "Garden", "Vault"][i]}`,
+    (i) => ({ description: `A feng shui site of the ${JUNCTURE_NAMES[i % JUNCTURE_NAMES.length]} juncture.` }),
+  );
+  placed(
+    "parties",
+    TEMPLATE_VOLUMES.parties,
+    (i) => `${["Red", "Blue", "Grey", "Gold", "Green"][i]} Lantern Crew`,
+    () => ({ description: "A band of heroes." }),
+  );
 
   return content;
 }

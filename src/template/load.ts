@@ -2,8 +2,8 @@
 // campaign from the generator, in one transaction. Idempotent: an existing template is kept.
 import { type Kysely, sql } from "kysely";
 import { config, imageKitConfig } from "../config.ts";
-import { createKysely } from "../db/kysely.ts";
 import type { DB } from "../db/kysely.ts";
+import { createKysely } from "../db/kysely.ts";
 import { generateTemplate, type TemplateContent } from "./generate.ts";
 
 export interface LoadOptions {
@@ -50,12 +50,20 @@ export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promis
     progress(1, "campaign");
 
     // Images are keyed by their ImageKit file id; a reload finds them there already.
-    await trx.insertInto("app_public.images").values(content.images as never).onConflict((conflict) => conflict.column("file_id").doNothing()).execute();
+    await trx
+      .insertInto("app_public.images")
+      .values(content.images as never)
+      .onConflict((conflict) => conflict.column("file_id").doNothing())
+      .execute();
     progress(2, `${content.images.length} images`);
 
     for (const [index, table] of tables.entries()) {
       const rows = content[table].map((row) => ({ ...row, campaign_id: campaign.id }));
-      if (rows.length > 0) await trx.insertInto(`app_public.${table}`).values(rows as never).execute();
+      if (rows.length > 0)
+        await trx
+          .insertInto(`app_public.${table}`)
+          .values(rows as never)
+          .execute();
       progress(index + 3, `${rows.length} ${table}`);
     }
     return { campaignId: campaign.id, created: true };

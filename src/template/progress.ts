@@ -5,7 +5,10 @@ export function stepProgress(title: string) {
   if (!process.stdout.isTTY) {
     return { update: (done: number, total: number, step: string) => console.log(`${title}: ${done}/${total} ${step}`), stop: () => {} };
   }
-  const bar = new cliProgress.SingleBar({ format: `${title} [{bar}] {value}/{total} {step}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: `${title} [{bar}] {value}/{total} {step}`, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     update(done: number, total: number, step: string) {

@@ -70,7 +70,8 @@ export async function startTimerAlarm(options: {
     clearTimeout(sleeping);
     if (stopped) return;
     const next = deadlines[0];
-    sleeping = next === undefined ? setTimeout(reread, REREAD_MS) : setTimeout(ring, Math.min(LONGEST_SLEEP_MS, Math.max(0, next - Date.now())));
+    sleeping =
+      next === undefined ? setTimeout(reread, REREAD_MS) : setTimeout(ring, Math.min(LONGEST_SLEEP_MS, Math.max(0, next - Date.now())));
   }
 
   function ring(): void {

@@ -50,8 +50,8 @@
 //                              stopped.
 //   npm run bench -- faults
 import { randomUUID } from "node:crypto";
-import http from "node:http";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
@@ -92,7 +92,12 @@ const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const seconds = (ms: number) => round(ms / 1000);
-const log = (message: string) => console.log(`[${seconds(now() - runStarted).toFixed(1).padStart(6)} s] ${message}`);
+const log = (message: string) =>
+  console.log(
+    `[${seconds(now() - runStarted)
+      .toFixed(1)
+      .padStart(6)} s] ${message}`,
+  );
 const runStarted = now();
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +122,11 @@ const deaths: string[] = [];
 function supervise(name: string, started: Started): Supervised {
   let resolveExited!: () => void;
   const entry: Supervised = {
-    name, started, pid: started.child.pid!, asked: false, alive: true,
+    name,
+    started,
+    pid: started.child.pid!,
+    asked: false,
+    alive: true,
     exited: new Promise<void>((resolve) => (resolveExited = resolve)),
   };
   started.child.once("exit", (code, signal) => {
@@ -155,7 +164,12 @@ async function started(entry: Supervised, ready: RegExp): Promise<boolean> {
 
 /** What a process printed last, without graphile-worker's INFO lines. */
 function tail(entry: Supervised, lines = 30): string[] {
-  return entry.started.output().trimEnd().split("\n").filter((line) => !/\] INFO: /.test(line)).slice(-lines);
+  return entry.started
+    .output()
+    .trimEnd()
+    .split("\n")
+    .filter((line) => !/\] INFO: /.test(line))
+    .slice(-lines);
 }
 
 /** Distinct lines of a process's output that look like trouble, with how often each came. */
@@ -169,7 +183,10 @@ function troubleDigest(output: string, limit = 25): string[] {
       .slice(0, 220);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([line, count]) => `${String(count).padStart(5)}× ${line}`);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([line, count]) => `${String(count).padStart(5)}× ${line}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,16 +198,25 @@ interface HttpAnswer {
   body: string;
 }
 
-function httpRequest(url: string, options: { method: string; headers?: Record<string, string>; body?: string; agent?: http.Agent }): Promise<HttpAnswer> {
+function httpRequest(
+  url: string,
+  options: { method: string; headers?: Record<string, string>; body?: string; agent?: http.Agent },
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: options.method, headers: options.headers, agent: options.agent, timeout: REQUEST_TIMEOUT_MS }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }));
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`), { code: "TIMEOUT" })));
+    const request = http.request(
+      url,
+      { method: options.method, headers: options.headers, agent: options.agent, timeout: REQUEST_TIMEOUT_MS },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () =>
+      request.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`), { code: "TIMEOUT" })),
+    );
     request.on("error", reject);
     request.end(options.body);
   });
@@ -233,7 +259,11 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
     const answer = await httpRequest(`${mainUrl}/graphql`, {
       method: "POST",
       agent,
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${token}` },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        authorization: `Bearer ${token}`,
+      },
       body: JSON.stringify({ query: CREATE, variables: { name } }),
     });
     attempt.status = answer.status;
@@ -252,7 +282,12 @@ async function createCampaign(user: number, token: string, agent: http.Agent, na
       attempt.ok = true;
       attempt.campaignId = id;
     } else if (!attempt.error) {
-      attempt.error = `HTTP ${answer.status}: ${parsed.errors?.map((error) => error.message).join("; ").slice(0, 160) || "no rowId"}`;
+      attempt.error = `HTTP ${answer.status}: ${
+        parsed.errors
+          ?.map((error) => error.message)
+          .join("; ")
+          .slice(0, 160) || "no rowId"
+      }`;
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
@@ -295,10 +330,13 @@ function startLoad(users: User[]) {
       inFlight.add(request);
     };
     let interval: NodeJS.Timeout | undefined;
-    const offset = setTimeout(() => {
-      beat();
-      interval = setInterval(beat, intervalMs);
-    }, (intervalMs / users.length) * i);
+    const offset = setTimeout(
+      () => {
+        beat();
+        interval = setInterval(beat, intervalMs);
+      },
+      (intervalMs / users.length) * i,
+    );
     return () => {
       clearTimeout(offset);
       clearInterval(interval);
@@ -371,7 +409,9 @@ function watchOverWebsocket(url: () => string, token: string, campaignId: string
         error: (error) => {
           stream.breaks.push(now());
           const { code, reason, message } = error as { code?: number; reason?: string; message?: string };
-          stream.notes.push(`subscription ended by ${code ? `close ${code} ${reason ?? ""}` : message ?? JSON.stringify(error)}`.slice(0, 160));
+          stream.notes.push(
+            `subscription ended by ${code ? `close ${code} ${reason ?? ""}` : (message ?? JSON.stringify(error))}`.slice(0, 160),
+          );
           if (!stopping) setTimeout(subscribe, 500);
         },
         complete: () => {
@@ -416,31 +456,35 @@ function watchOverSse(url: () => string, token: string, marketerId: string) {
       ended = true;
       broke(how);
     };
-    current = http.get(`${url()}/campaigns/events?marketerId=${marketerId}`, { agent, headers: { authorization: `Bearer ${token}` } }, (response) => {
-      if (response.statusCode !== 200) {
-        stream.notes.push(`answered ${response.statusCode}`);
-        response.resume();
-        return end(`HTTP ${response.statusCode}`);
-      }
-      stream.reconnects++;
-      response.setEncoding("utf8");
-      let buffer = "";
-      response.on("data", (chunk: string) => {
-        const at = now();
-        buffer += chunk;
-        for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
-          const message = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = /^event: (.*)$/m.exec(message)?.[1];
-          const data = /^data: (.*)$/m.exec(message)?.[1] ?? "";
-          if (event === "ready" || data.includes('"resync"')) stream.syncs.push(at);
-          else if (data.includes('"campaign_updated"')) stream.events.push(at);
+    current = http.get(
+      `${url()}/campaigns/events?marketerId=${marketerId}`,
+      { agent, headers: { authorization: `Bearer ${token}` } },
+      (response) => {
+        if (response.statusCode !== 200) {
+          stream.notes.push(`answered ${response.statusCode}`);
+          response.resume();
+          return end(`HTTP ${response.statusCode}`);
         }
-      });
-      response.on("end", () => end("ended"));
-      response.on("error", (error) => end(`error ${(error as { code?: string }).code ?? error.message}`));
-      response.on("close", () => end("closed"));
-    });
+        stream.reconnects++;
+        response.setEncoding("utf8");
+        let buffer = "";
+        response.on("data", (chunk: string) => {
+          const at = now();
+          buffer += chunk;
+          for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
+            const message = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = /^event: (.*)$/m.exec(message)?.[1];
+            const data = /^data: (.*)$/m.exec(message)?.[1] ?? "";
+            if (event === "ready" || data.includes('"resync"')) stream.syncs.push(at);
+            else if (data.includes('"campaign_updated"')) stream.events.push(at);
+          }
+        });
+        response.on("end", () => end("ended"));
+        response.on("error", (error) => end(`error ${(error as { code?: string }).code ?? error.message}`));
+        response.on("close", () => end("closed"));
+      },
+    );
     current.on("error", (error) => end(`request error ${(error as { code?: string }).code ?? error.message}`));
   }
   connect();
@@ -541,7 +585,8 @@ function lostEvents(stream: StreamLog, renames: Rename[], disruptions: number[],
     required += owedRenames.length;
     const short = Math.max(0, owedRenames.length - arrived);
     lost += short;
-    if (short > 0) epochsWithLoss.push(`epoch from ${seconds(syncs[epoch]! - runStarted)} s: ${owedRenames.length} owed, ${arrived} arrived`);
+    if (short > 0)
+      epochsWithLoss.push(`epoch from ${seconds(syncs[epoch]! - runStarted)} s: ${owedRenames.length} owed, ${arrived} arrived`);
   }
   return { required, lost, epochsWithLoss, unsynced };
 }
@@ -584,15 +629,22 @@ async function measureFault(name: string, inject: () => Promise<number>, disrupt
   const acceptingAt = await inject();
   const success = await firstSuccessAfter(acceptingAt);
   const recovery_s = success ? seconds(success.doneAt - acceptingAt) : RECOVERY_GIVE_UP_S;
-  log(`   PostgreSQL accepting ${seconds(acceptingAt - injectedAt)} s after the fault; first creation succeeded ${success ? `${recovery_s} s after that` : `not within ${RECOVERY_GIVE_UP_S} s`}`);
+  log(
+    `   PostgreSQL accepting ${seconds(acceptingAt - injectedAt)} s after the fault; first creation succeeded ${success ? `${recovery_s} s after that` : `not within ${RECOVERY_GIVE_UP_S} s`}`,
+  );
   await sleep(STEADY_S * 1000);
   await reviveMainIfDead();
   await reviveWorkerIfDead();
   const during = attempts.slice(before).filter((attempt) => attempt.sentAt >= injectedAt);
   const failed = during.filter((attempt) => !attempt.ok);
   return {
-    name, injectedAt, acceptingAt, recoveredAt: success?.doneAt, recovery_s,
-    failed: failed.length, failedWithoutCode: failed.filter((attempt) => !retryable(attempt)).length,
+    name,
+    injectedAt,
+    acceptingAt,
+    recoveredAt: success?.doneAt,
+    recovery_s,
+    failed: failed.length,
+    failedWithoutCode: failed.filter((attempt) => !retryable(attempt)).length,
   };
 }
 
@@ -642,7 +694,9 @@ async function scheduleTimers(url: string, ownerId: string, leadS: number): Prom
   try {
     await client.query("begin");
     await client.query("select set_config('jwt.claims.is_admin', 'true', true)");
-    const { rows: [first] } = await client.query<{ at: Date }>("select now() + $1 * interval '1 second' as at", [leadS]);
+    const {
+      rows: [first],
+    } = await client.query<{ at: Date }>("select now() + $1 * interval '1 second' as at", [leadS]);
     await client.query(
       `select app_public.schedule_campaign(c.id, $2::timestamptz + (split_part(c.name, ' ', 2)::int - 1) * ($3::numeric / $4) * interval '1 second', 24, false)
          from app_public.campaigns c where c.user_id = $1`,
@@ -756,7 +810,10 @@ let mainGeneration = 0;
 async function launchMain(): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     mainGeneration += 1;
-    main = supervise(mainGeneration === 1 ? "server" : `server #${mainGeneration}`, startMain(processEnv(path.join(scratch!, `main-${mainGeneration}`))));
+    main = supervise(
+      mainGeneration === 1 ? "server" : `server #${mainGeneration}`,
+      startMain(processEnv(path.join(scratch!, `main-${mainGeneration}`))),
+    );
     if (await started(main, /GraphQL\s+http:\/\//)) break;
     log(`!! ${main.name} did not start: ${tail(main, 3).join(" | ").slice(0, 300)}`);
     if (attempt === 3) throw new Error("the server does not start");
@@ -771,7 +828,10 @@ let workerGeneration = 0;
 async function launchWorker(): Promise<Supervised> {
   for (let attempt = 1; ; attempt++) {
     workerGeneration += 1;
-    const entry = supervise(`worker #${workerGeneration}`, startWorkerProcess(processEnv(path.join(scratch!, `worker-${workerGeneration}`))));
+    const entry = supervise(
+      `worker #${workerGeneration}`,
+      startWorkerProcess(processEnv(path.join(scratch!, `worker-${workerGeneration}`))),
+    );
     if (await started(entry, /worker running/)) return entry;
     log(`!! ${entry.name} did not start: ${tail(entry, 3).join(" | ").slice(0, 300)}`);
     if (attempt === 3) return entry;
@@ -806,11 +866,13 @@ try {
     [USERS],
   );
   const loadUsers: User[] = await Promise.all(
-    userRows.filter((row) => row.email.startsWith("load-")).map(async (row) => ({
-      id: row.id,
-      token: await signToken({ sub: row.id, is_admin: false }, JWT_SECRET, "2h"),
-      agent: new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT_PER_USER }),
-    })),
+    userRows
+      .filter((row) => row.email.startsWith("load-"))
+      .map(async (row) => ({
+        id: row.id,
+        token: await signToken({ sub: row.id, is_admin: false }, JWT_SECRET, "2h"),
+        agent: new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT_PER_USER }),
+      })),
   );
   const watcherId = userRows.find((row) => row.email.startsWith("watcher"))!.id;
   const timersOwnerId = userRows.find((row) => row.email.startsWith("timers"))!.id;
@@ -850,10 +912,10 @@ try {
   phase = "(c) worker SIGKILL";
   log(`(c) ${TIMERS} timers due over ${TIMER_WINDOW_S} s; SIGKILL of the worker in the middle, started again 2 s later`);
   const leadS = 3;
-  await cluster.query(
-    `insert into app_public.campaigns (user_id, name) select $1, 'timer ' || n from generate_series(1, $2::int) as n`,
-    [timersOwnerId, TIMERS],
-  );
+  await cluster.query(`insert into app_public.campaigns (user_id, name) select $1, 'timer ' || n from generate_series(1, $2::int) as n`, [
+    timersOwnerId,
+    TIMERS,
+  ]);
   const firstDueAt = await scheduleTimers(cluster.ownerUrl, timersOwnerId, leadS);
   const windowStart = now() + (firstDueAt.getTime() - Date.now());
   await sleep(Math.max(0, windowStart + (TIMER_WINDOW_S * 1000) / 2 - now()));
@@ -889,24 +951,32 @@ try {
     await sleep(500);
   }
   const allTimersAt = seconds(now() - windowStart - TIMER_WINDOW_S * 1000);
-  log(`   timers: ${JSON.stringify(timerState)} (${timerState.completed >= TIMERS ? `all done ${allTimersAt} s after the last was due` : "gave up waiting"})`);
+  log(
+    `   timers: ${JSON.stringify(timerState)} (${timerState.completed >= TIMERS ? `all done ${allTimersAt} s after the last was due` : "gave up waiting"})`,
+  );
   if (killedAt) {
     // The killed worker's jobs are owed an unlock within a minute: a job locked by a pool that has
     // not beaten since the kill (live pools beat every few seconds) is still waiting on the dead one.
     const waitingOnTheDead = async () =>
-      (await cluster!.query<{ n: number }>(
-        `select count(*)::int as n from graphile_worker.jobs j join app_hidden.worker_heartbeats h on h.worker_id = j.locked_by
+      (
+        await cluster!.query<{ n: number }>(
+          `select count(*)::int as n from graphile_worker.jobs j join app_hidden.worker_heartbeats h on h.worker_id = j.locked_by
           where h.beat_at < $1`,
-        [killedAt],
-      ))[0]!.n;
+          [killedAt],
+        )
+      )[0]!.n;
     const deadline = Date.now() + 90_000;
     let left = await waitingOnTheDead();
     while (left > 0 && Date.now() < deadline) {
       await sleep(500);
       left = await waitingOnTheDead();
     }
-    const [{ after }] = (await cluster.query<{ after: number }>("select extract(epoch from now() - $1::timestamptz)::float8 as after", [killedAt])) as [{ after: number }];
-    log(`   jobs of the killed worker: ${left === 0 ? `none locked ${Math.round(after)} s after the kill` : `${left} still locked ${Math.round(after)} s after the kill`}`);
+    const [{ after }] = (await cluster.query<{ after: number }>("select extract(epoch from now() - $1::timestamptz)::float8 as after", [
+      killedAt,
+    ])) as [{ after: number }];
+    log(
+      `   jobs of the killed worker: ${left === 0 ? `none locked ${Math.round(after)} s after the kill` : `${left} still locked ${Math.round(after)} s after the kill`}`,
+    );
   }
 
   phase = "after the faults";
@@ -921,7 +991,9 @@ try {
   await Promise.race([worker.exited, sleep(SHUTDOWN_GIVE_UP_S * 1000)]);
   const workerStop = !workerWasRunning
     ? `${worker.name} had exited already (${worker.exitSignal ?? `code ${worker.exitCode}`})`
-    : worker.alive ? `still running ${SHUTDOWN_GIVE_UP_S} s after SIGTERM` : `exited ${seconds(worker.exitedAt! - workerSigtermAt)} s after SIGTERM with ${worker.exitSignal ?? `code ${worker.exitCode}`}`;
+    : worker.alive
+      ? `still running ${SHUTDOWN_GIVE_UP_S} s after SIGTERM`
+      : `exited ${seconds(worker.exitedAt! - workerSigtermAt)} s after SIGTERM with ${worker.exitSignal ?? `code ${worker.exitCode}`}`;
   log(`   ${worker.name} SIGTERM: ${workerStop}`);
 
   // (d) SIGTERM under keep-alive load.
@@ -958,7 +1030,7 @@ try {
   const shutdownMs = main.alive ? SHUTDOWN_GIVE_UP_S * 1000 : main.exitedAt! - sigtermAt;
   if (main.alive) log(`!! the server did not exit within ${SHUTDOWN_GIVE_UP_S} s of SIGTERM`);
   await Promise.allSettled(shutdownClients);
-  const exitCode = main.alive ? "still running" : main.exitSignal ?? main.exitCode;
+  const exitCode = main.alive ? "still running" : (main.exitSignal ?? main.exitCode);
   log(`   server exited ${seconds(shutdownMs)} s after SIGTERM with ${main.exitSignal ?? `code ${main.exitCode}`}`);
   const shutdownAttempts = attempts.filter((attempt) => attempt.phase === "(d) SIGTERM");
   const cutInFlight = shutdownAttempts.filter((attempt) => !attempt.ok && attempt.sentAt < sigtermAt && attempt.doneAt > sigtermAt);
@@ -985,17 +1057,18 @@ try {
       where campaign_id is not null group by campaign_id having count(*) > 1) as twice`,
   );
   const loadUserIds = loadUsers.map((user) => user.id);
-  const owned = await cluster.query<{ id: string }>(
-    "select id from app_public.campaigns where user_id = any($1::uuid[]) and not is_pool",
-    [loadUserIds],
-  );
+  const owned = await cluster.query<{ id: string }>("select id from app_public.campaigns where user_id = any($1::uuid[]) and not is_pool", [
+    loadUserIds,
+  ]);
   const ownedIds = owned.map((row) => row.id);
   const returned = new Set(ids);
   const notReturned = ownedIds.filter((id) => !returned.has(id)).length;
   const ownedSet = new Set(ownedIds);
   const returnedButMissing = [...returned].filter((id) => !ownedSet.has(id)).length;
   const pools = await cluster.query<{ id: string }>("select id from app_public.campaigns where is_pool");
-  const [{ tables }] = (await cluster.query<{ tables: string[] }>("select app_private.content_tables() as tables")) as [{ tables: string[] }];
+  const [{ tables }] = (await cluster.query<{ tables: string[] }>("select app_private.content_tables() as tables")) as [
+    { tables: string[] },
+  ];
   const [template] = await cluster.query<{ id: string }>("select id from app_public.campaigns where is_master_template");
   const checked = [...ownedIds, ...pools.map((row) => row.id)];
   const counts = new Map<string, Record<string, number>>();
@@ -1011,7 +1084,12 @@ try {
   const incompleteOwned = ownedIds.filter(incomplete);
   const incompletePools = pools.map((row) => row.id).filter(incomplete);
 
-  const [timerCheck] = await cluster.query<{ twice: number; running_twice: number; not_completed: number; executions: Record<string, number> | null }>(
+  const [timerCheck] = await cluster.query<{
+    twice: number;
+    running_twice: number;
+    not_completed: number;
+    executions: Record<string, number> | null;
+  }>(
     `with mine as (select t.id, t.campaign_id, t.status from app_public.campaign_timers t
                      join app_public.campaigns c on c.id = t.campaign_id where c.user_id = $1)
      select (select count(*) from (select e.timer_id from app_public.timer_executions e join mine on mine.id = e.timer_id
@@ -1029,34 +1107,66 @@ try {
   const sent = attempts.length;
   const failed = attempts.filter((attempt) => !attempt.ok);
   const failedWithoutCode = failed.filter((attempt) => !retryable(attempt));
-  const databaseFaults = faults.map((fault) => ({ at: fault.injectedAt, backAt: fault.recoveredAt ?? fault.acceptingAt + RECOVERY_GIVE_UP_S * 1000 }));
+  const databaseFaults = faults.map((fault) => ({
+    at: fault.injectedAt,
+    backAt: fault.recoveredAt ?? fault.acceptingAt + RECOVERY_GIVE_UP_S * 1000,
+  }));
   const lossWs = lostEvents(ws.stream, renamer.renames, disruptions, databaseFaults);
   const lossSse = lostEvents(sse.stream, renamer.renames, disruptions, databaseFaults);
   const worstRecovery = Math.max(...faults.map((fault) => fault.recovery_s));
 
   console.log("\nfaults:");
-  console.table(Object.fromEntries(faults.map((fault) => [fault.name, {
-    accepting_after_s: seconds(fault.acceptingAt - fault.injectedAt), recovery_s: fault.recovery_s, failed: fault.failed, failed_without_code: fault.failedWithoutCode,
-  }])));
+  console.table(
+    Object.fromEntries(
+      faults.map((fault) => [
+        fault.name,
+        {
+          accepting_after_s: seconds(fault.acceptingAt - fault.injectedAt),
+          recovery_s: fault.recovery_s,
+          failed: fault.failed,
+          failed_without_code: fault.failedWithoutCode,
+        },
+      ]),
+    ),
+  );
   console.log("requests per phase:");
   const phases = [...new Set(attempts.map((attempt) => attempt.phase))];
-  console.table(Object.fromEntries(phases.map((name) => {
-    const mine = attempts.filter((attempt) => attempt.phase === name);
-    const ok = mine.filter((attempt) => attempt.ok);
-    const latencies = ok.map((attempt) => attempt.doneAt - attempt.sentAt).sort((a, b) => a - b);
-    return [name, {
-      sent: mine.length, ok: ok.length, failed: mine.length - ok.length,
-      with_retryable_code: mine.filter((attempt) => !attempt.ok && retryable(attempt)).length,
-      p50_ms: round(latencies[Math.floor(latencies.length / 2)] ?? NaN), max_ms: round(latencies.at(-1) ?? NaN),
-    }];
-  })));
+  console.table(
+    Object.fromEntries(
+      phases.map((name) => {
+        const mine = attempts.filter((attempt) => attempt.phase === name);
+        const ok = mine.filter((attempt) => attempt.ok);
+        const latencies = ok.map((attempt) => attempt.doneAt - attempt.sentAt).sort((a, b) => a - b);
+        return [
+          name,
+          {
+            sent: mine.length,
+            ok: ok.length,
+            failed: mine.length - ok.length,
+            with_retryable_code: mine.filter((attempt) => !attempt.ok && retryable(attempt)).length,
+            p50_ms: round(latencies[Math.floor(latencies.length / 2)] ?? NaN),
+            max_ms: round(latencies.at(-1) ?? NaN),
+          },
+        ];
+      }),
+    ),
+  );
   const reasons = new Map<string, number>();
   for (const attempt of failed) {
-    const key = `${attempt.phase}: ${attempt.codes.join(",") || "no code"} ${attempt.error ?? ""}${attempt.serverAlive ? "" : " (server dead)"}`
-      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uuid>");
+    const key =
+      `${attempt.phase}: ${attempt.codes.join(",") || "no code"} ${attempt.error ?? ""}${attempt.serverAlive ? "" : " (server dead)"}`.replace(
+        /[0-9a-f]{8}-[0-9a-f-]{27}/g,
+        "<uuid>",
+      );
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
-  if (reasons.size) console.log(`failures:\n${[...reasons].sort((a, b) => b[1] - a[1]).map(([key, n]) => `  ${String(n).padStart(5)}× ${key.slice(0, 220)}`).join("\n")}`);
+  if (reasons.size)
+    console.log(
+      `failures:\n${[...reasons]
+        .sort((a, b) => b[1] - a[1])
+        .map(([key, n]) => `  ${String(n).padStart(5)}× ${key.slice(0, 220)}`)
+        .join("\n")}`,
+    );
   const withoutRetryAfter = failed.filter((attempt) => retryable(attempt) && attempt.status === 503 && !attempt.retryAfter).length;
   const notServiceUnavailable = failed.filter((attempt) => retryable(attempt) && attempt.status !== 503).length;
   if (withoutRetryAfter || notServiceUnavailable) {
@@ -1065,35 +1175,79 @@ try {
   console.log(`load: ${skipped} beats skipped (a user had ${MAX_IN_FLIGHT_PER_USER} requests in flight)`);
   console.log("streams:");
   console.table({
-    [ws.stream.name]: { syncs: ws.stream.syncs.length, drops: ws.stream.breaks.length, connects: ws.stream.reconnects, events: ws.stream.events.length, owed: lossWs.required, lost: lossWs.lost, faults_without_sync: lossWs.unsynced, event_errors: ws.eventErrors() },
-    [sse.stream.name]: { syncs: sse.stream.syncs.length, drops: sse.stream.breaks.length, connects: sse.stream.reconnects, events: sse.stream.events.length, owed: lossSse.required, lost: lossSse.lost, faults_without_sync: lossSse.unsynced, event_errors: 0 },
+    [ws.stream.name]: {
+      syncs: ws.stream.syncs.length,
+      drops: ws.stream.breaks.length,
+      connects: ws.stream.reconnects,
+      events: ws.stream.events.length,
+      owed: lossWs.required,
+      lost: lossWs.lost,
+      faults_without_sync: lossWs.unsynced,
+      event_errors: ws.eventErrors(),
+    },
+    [sse.stream.name]: {
+      syncs: sse.stream.syncs.length,
+      drops: sse.stream.breaks.length,
+      connects: sse.stream.reconnects,
+      events: sse.stream.events.length,
+      owed: lossSse.required,
+      lost: lossSse.lost,
+      faults_without_sync: lossSse.unsynced,
+      event_errors: 0,
+    },
   });
-  for (const line of [...lossWs.epochsWithLoss.map((l) => `websocket ${l}`), ...lossSse.epochsWithLoss.map((l) => `SSE ${l}`), ...ws.stream.notes, ...sse.stream.notes].slice(0, 20)) {
+  for (const line of [
+    ...lossWs.epochsWithLoss.map((l) => `websocket ${l}`),
+    ...lossSse.epochsWithLoss.map((l) => `SSE ${l}`),
+    ...ws.stream.notes,
+    ...sse.stream.notes,
+  ].slice(0, 20)) {
     console.log(`  ${line}`);
   }
   console.log(`renames: ${renamer.renames.length} tried, ${renamer.renames.filter((rename) => rename.committed).length} committed`);
-  console.log(`timers: ${JSON.stringify(timerState)}; not completed ${timerCheck!.not_completed}; fired twice ${timerCheck!.twice}; RUNNING twice in the state log ${timerCheck!.running_twice}`);
+  console.log(
+    `timers: ${JSON.stringify(timerState)}; not completed ${timerCheck!.not_completed}; fired twice ${timerCheck!.twice}; RUNNING twice in the state log ${timerCheck!.running_twice}`,
+  );
   console.log(`  executions: ${JSON.stringify(timerCheck!.executions)}`);
-  console.log(`campaigns: ${ids.length} returned, ${ownedIds.length} owned by the load users (${notReturned} created but reported failed to the client, ${returnedButMissing} returned but not found); ${returnedTwice} ids returned twice, ${twice!.campaigns} assigned twice`);
+  console.log(
+    `campaigns: ${ids.length} returned, ${ownedIds.length} owned by the load users (${notReturned} created but reported failed to the client, ${returnedButMissing} returned but not found); ${returnedTwice} ids returned twice, ${twice!.campaigns} assigned twice`,
+  );
   console.log(`  incomplete: ${incompleteOwned.length} handed over, ${incompletePools.length} of ${pools.length} pool campaigns`);
   for (const id of [...incompleteOwned, ...incompletePools].slice(0, 5)) {
-    console.log(`  ${id}: ${tables.filter((table) => (counts.get(id)?.[table] ?? 0) !== (expected[table] ?? 0)).map((table) => `${table} ${counts.get(id)?.[table] ?? 0}/${expected[table]}`).join(", ")}`);
+    console.log(
+      `  ${id}: ${tables
+        .filter((table) => (counts.get(id)?.[table] ?? 0) !== (expected[table] ?? 0))
+        .map((table) => `${table} ${counts.get(id)?.[table] ?? 0}/${expected[table]}`)
+        .join(", ")}`,
+    );
   }
-  console.log(`shutdown (d): exit ${JSON.stringify(exitCode)} after ${seconds(shutdownMs)} s; ${shutdownAttempts.length} requests, ${cutInFlight.length} in flight at SIGTERM cut off, ${refusedAfterSigterm.length} refused after SIGTERM (not counted)`);
+  console.log(
+    `shutdown (d): exit ${JSON.stringify(exitCode)} after ${seconds(shutdownMs)} s; ${shutdownAttempts.length} requests, ${cutInFlight.length} in flight at SIGTERM cut off, ${refusedAfterSigterm.length} refused after SIGTERM (not counted)`,
+  );
   for (const attempt of shutdownAttempts.filter((attempt) => !attempt.ok)) {
-    console.log(`  failed: sent ${seconds(attempt.sentAt - sigtermAt)} s after SIGTERM, ${attempt.error ?? attempt.codes.join(",")} ${seconds(attempt.doneAt - sigtermAt)} s after it`);
+    console.log(
+      `  failed: sent ${seconds(attempt.sentAt - sigtermAt)} s after SIGTERM, ${attempt.error ?? attempt.codes.join(",")} ${seconds(attempt.doneAt - sigtermAt)} s after it`,
+    );
   }
-  console.log(`  websocket closed with ${wsClose.map((close) => `${close.code} ${close.reason}`.trim()).join(", ") || "nothing (still open?)"}; SSE stream ${sseEnd.map((ending) => ending.how).join(", ") || "not ended"}`);
+  console.log(
+    `  websocket closed with ${wsClose.map((close) => `${close.code} ${close.reason}`.trim()).join(", ") || "nothing (still open?)"}; SSE stream ${sseEnd.map((ending) => ending.how).join(", ") || "not ended"}`,
+  );
   console.log(`separate worker: ${workerStop}`);
   console.log(`process deaths: ${deaths.length ? deaths.join("; ") : "none"}`);
   console.log(`orphans: ${orphans.length ? orphans.map((orphan) => `${orphan.pid} ${orphan.command.slice(0, 100)}`).join("; ") : "none"}`);
   console.log(`locked jobs left: ${locked!.jobs}${locked!.jobs ? ` (${locked!.tasks!.join(", ")})` : ""}`);
   for (const entry of processes) {
     const digest = troubleDigest(entry.started.output());
-    console.log(`\noutput of ${entry.name} (pid ${entry.pid}, ${entry.asked ? "asked to stop" : "NOT asked to stop"}, exit ${entry.exitSignal ?? entry.exitCode}): ${digest.length ? "" : "nothing that looks like trouble"}`);
+    console.log(
+      `\noutput of ${entry.name} (pid ${entry.pid}, ${entry.asked ? "asked to stop" : "NOT asked to stop"}, exit ${entry.exitSignal ?? entry.exitCode}): ${digest.length ? "" : "nothing that looks like trouble"}`,
+    );
     for (const line of digest) console.log(line);
     if (!entry.asked || (entry.exitCode !== 0 && entry.exitSignal !== "SIGKILL")) {
-      console.log(`  last lines:\n${tail(entry).map((line) => `    ${line.slice(0, 200)}`).join("\n")}`);
+      console.log(
+        `  last lines:\n${tail(entry)
+          .map((line) => `    ${line.slice(0, 200)}`)
+          .join("\n")}`,
+      );
     }
   }
   const mainTail = main.started.output().trimEnd().split("\n").slice(-8);
@@ -1119,11 +1273,13 @@ try {
   if (failedWithoutCode.length) missed.push(`every failed request carries a retryable code (${failedWithoutCode.length} without)`);
   if (worstRecovery > TARGETS.recovery_s) missed.push(`service back within ${TARGETS.recovery_s} s (worst ${worstRecovery} s)`);
   if (lossWs.lost + lossSse.lost) missed.push(`no event lost after a resync (${lossWs.lost + lossSse.lost})`);
-  if (lossWs.unsynced + lossSse.unsynced) missed.push(`every stream resyncs after a database fault (${lossWs.unsynced + lossSse.unsynced} faults without)`);
+  if (lossWs.unsynced + lossSse.unsynced)
+    missed.push(`every stream resyncs after a database fault (${lossWs.unsynced + lossSse.unsynced} faults without)`);
   if (timerCheck!.twice || timerCheck!.running_twice) missed.push(`timers fire once (${timerCheck!.twice} twice)`);
   if (timerCheck!.not_completed) missed.push(`no timer lost (${timerCheck!.not_completed} not completed)`);
   if (returnedTwice + twice!.campaigns) missed.push(`handed over once (${returnedTwice + twice!.campaigns} twice)`);
-  if (incompleteOwned.length || incompletePools.length) missed.push(`nothing half-made (${incompleteOwned.length} handed over, ${incompletePools.length} pool campaigns incomplete)`);
+  if (incompleteOwned.length || incompletePools.length)
+    missed.push(`nothing half-made (${incompleteOwned.length} handed over, ${incompletePools.length} pool campaigns incomplete)`);
   if (shutdownMs > TARGETS.shutdown_s * 1000) missed.push(`shutdown within ${TARGETS.shutdown_s} s (${seconds(shutdownMs)} s)`);
   if (exitCode !== 0) missed.push(`shutdown exits 0 (${exitCode})`);
   if (cutInFlight.length) missed.push(`shutdown lets in-flight requests finish (${cutInFlight.length} cut off)`);

@@ -46,7 +46,9 @@ const prepared = await prepareDatabase("campaign_engine_bench_pages", "bench");
 const db = createKysely(prepared.url);
 const app = await startBenchApp(prepared.url, JWT_SECRET);
 try {
-  const { rows: [admin, member] } = await sql<{ id: string }>`
+  const {
+    rows: [admin, member],
+  } = await sql<{ id: string }>`
     insert into app_public.users (email, is_admin) values ('admin@bench.localhost', true), ('member@bench.localhost', false)
     returning id`.execute(db);
   const adminCookie = `campaign_engine_token=${await signToken({ sub: admin!.id, is_admin: true }, JWT_SECRET, "1h")}`;
@@ -54,7 +56,9 @@ try {
 
   console.log("seeding a year of pool metrics, 36,500 assignments and a marketer with 100 campaigns...");
   await writeYearOfPoolHistory((statement) => sql.raw(statement).execute(db));
-  const { rows: [marketer] } = await sql<{ id: string }>`insert into app_public.marketers (name) values ('Bench Co') returning id`.execute(db);
+  const {
+    rows: [marketer],
+  } = await sql<{ id: string }>`insert into app_public.marketers (name) values ('Bench Co') returning id`.execute(db);
   await sql`insert into app_public.marketer_members (marketer_id, user_id) values (${marketer!.id}, ${member!.id})`.execute(db);
   await sql`
     insert into app_public.campaigns (user_id, marketer_id, name)
@@ -99,7 +103,9 @@ try {
   });
   const missed = [
     ...(result.admin_year_p99_ms < TARGET_P99_MS ? [] : [`admin p99 ${result.admin_year_p99_ms} ms is not under ${TARGET_P99_MS} ms`]),
-    ...(result.campaigns_100_p99_ms < TARGET_P99_MS ? [] : [`campaigns p99 ${result.campaigns_100_p99_ms} ms is not under ${TARGET_P99_MS} ms`]),
+    ...(result.campaigns_100_p99_ms < TARGET_P99_MS
+      ? []
+      : [`campaigns p99 ${result.campaigns_100_p99_ms} ms is not under ${TARGET_P99_MS} ms`]),
   ];
   console.log(missed.length ? `targets missed:\n  ${missed.join("\n  ")}` : "all targets met");
   console.log(JSON.stringify(result));

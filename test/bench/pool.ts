@@ -74,7 +74,11 @@ async function freshUsers(db: Kysely<DB>, label: string, count: number): Promise
 async function post(url: string, token: string, query: string, variables?: Record<string, unknown>) {
   const response = await fetch(`${url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${token}` },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json, application/json",
+      authorization: `Bearer ${token}`,
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string }[] } };
@@ -99,7 +103,9 @@ async function createCampaign(url: string, token: string, name: string): Promise
 async function drainReplenishment(db: Kysely<DB>): Promise<void> {
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    const { rows: [queue] } = await sql<{ jobs: number }>`
+    const {
+      rows: [queue],
+    } = await sql<{ jobs: number }>`
       select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'
     `.execute(db);
     if (queue!.jobs === 0) return;
@@ -119,7 +125,9 @@ async function prepareMasterPool(db: Kysely<DB>, size: number): Promise<void> {
        and id not in (select id from app_public.campaigns where is_pool and pool_type = 'master' order by pool_created_at limit ${size})
   `.execute(db);
   for (;;) {
-    const { rows: [added] } = await sql<{ id: string | null }>`select app_private.add_pool_campaign('master') as id`.execute(db);
+    const {
+      rows: [added],
+    } = await sql<{ id: string | null }>`select app_private.add_pool_campaign('master') as id`.execute(db);
     if (!added!.id) break;
   }
   // A pool filled in seconds would otherwise be vacuumed and analysed by autovacuum in the middle
@@ -130,7 +138,9 @@ async function prepareMasterPool(db: Kysely<DB>, size: number): Promise<void> {
 }
 
 async function databaseNow(db: Kysely<DB>): Promise<Date> {
-  const { rows: [now] } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
+  const {
+    rows: [now],
+  } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
   return now!.now;
 }
 
@@ -150,7 +160,9 @@ async function summarise(db: Kysely<DB>, { creations, from, to }: Part) {
   const { rows: assignments } = await sql<{ source: string; assignment_ms: string }>`
     select source, assignment_ms from app_public.pool_assignments where campaign_id = any(${ids}::uuid[])
   `.execute(db);
-  const { rows: [seeded] } = await sql<{ master: number; user: number }>`
+  const {
+    rows: [seeded],
+  } = await sql<{ master: number; user: number }>`
     select (count(*) filter (where pool_type = 'master'))::int as master, (count(*) filter (where pool_type = 'user'))::int as user
       from app_public.campaigns where pool_created_at between ${from} and ${to}
   `.execute(db);
@@ -220,7 +232,8 @@ try {
   console.log(`(a) ${SINGLE} creations one at a time, master pool filled to ${SINGLE + 10}...`);
   // Warm-up: PostGraphile plans the operation and the connections open (not measured).
   const warmUp: Creation[] = [];
-  for (const [i, token] of (await freshUsers(db, "warm-up", WARM_UP)).entries()) warmUp.push(await createCampaign(app.url, token, `warm-up ${i}`));
+  for (const [i, token] of (await freshUsers(db, "warm-up", WARM_UP)).entries())
+    warmUp.push(await createCampaign(app.url, token, `warm-up ${i}`));
   const referenceToken = (await freshUsers(db, "reference", 1))[0]!;
   const reference: number[] = [];
   for (let i = 0; i < SINGLE; i++) {
@@ -262,8 +275,11 @@ try {
     "(c) burst, inline": { ...(await summarise(db, inlineBurst)), all_done_ms: round(inlineBurst.allDoneMs) },
     "(d) sustained": { ...(await summarise(db, steady)), per_s: round(steady.perSecond) },
     "reference: { __typename }": {
-      creations: reference.length, p50_ms: round(percentile(reference, 50)), p90_ms: round(percentile(reference, 90)),
-      p99_ms: round(percentile(reference, 99)), max_ms: round(Math.max(...reference)),
+      creations: reference.length,
+      p50_ms: round(percentile(reference, 50)),
+      p90_ms: round(percentile(reference, 90)),
+      p99_ms: round(percentile(reference, 99)),
+      max_ms: round(Math.max(...reference)),
     },
   };
   console.table(parts);
@@ -275,7 +291,9 @@ try {
 
   const ids = all.flatMap((creation) => (creation.campaignId ? [creation.campaignId] : []));
   const returnedTwice = ids.length - new Set(ids).size;
-  const { rows: [assignedTwice] } = await sql<{ campaigns: number }>`
+  const {
+    rows: [assignedTwice],
+  } = await sql<{ campaigns: number }>`
     select count(*)::int as campaigns from (
       select campaign_id from app_public.pool_assignments group by campaign_id having count(*) > 1) as twice
   `.execute(db);
@@ -284,19 +302,23 @@ try {
   }
 
   const pooled = [parts["(a) single"], parts["(b) burst, pooled"], parts["(d) sustained"]];
-  console.log(JSON.stringify({
-    bench: "pool",
-    single_p50_ms: parts["(a) single"].p50_ms,
-    single_p99_ms: parts["(a) single"].p99_ms,
-    burst: BURST,
-    burst_p99_ms: parts["(b) burst, pooled"].p99_ms,
-    burst_all_done_ms: parts["(b) burst, pooled"].all_done_ms,
-    inline_burst_all_done_ms: parts["(c) burst, inline"].all_done_ms,
-    per_s: parts["(d) sustained"].per_s,
-    pool_hit_rate: round(pooled.reduce((sum, part) => sum + part.hits, 0) / pooled.reduce((sum, part) => sum + part.creations - part.failures, 0)),
-    duplicates: returnedTwice + assignedTwice!.campaigns,
-    postgres: prepared.embedded ? "embedded" : "server",
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "pool",
+      single_p50_ms: parts["(a) single"].p50_ms,
+      single_p99_ms: parts["(a) single"].p99_ms,
+      burst: BURST,
+      burst_p99_ms: parts["(b) burst, pooled"].p99_ms,
+      burst_all_done_ms: parts["(b) burst, pooled"].all_done_ms,
+      inline_burst_all_done_ms: parts["(c) burst, inline"].all_done_ms,
+      per_s: parts["(d) sustained"].per_s,
+      pool_hit_rate: round(
+        pooled.reduce((sum, part) => sum + part.hits, 0) / pooled.reduce((sum, part) => sum + part.creations - part.failures, 0),
+      ),
+      duplicates: returnedTwice + assignedTwice!.campaigns,
+      postgres: prepared.embedded ? "embedded" : "server",
+    }),
+  );
 } finally {
   if (appRunning) await app.stop();
   await db.destroy();

@@ -75,12 +75,18 @@ await owner.query("select app_private.set_setting('pools_enabled', 'false')");
 const app = await startBenchApp(prepared.url, JWT_SECRET);
 let subscribers: Worker | undefined;
 try {
-  const { rows: [member] } = await owner.query<{ id: string }>("insert into app_public.users (email) values ('member@bench.localhost') returning id");
-  const { rows: [marketer] } = await owner.query<{ id: string }>("insert into app_public.marketers (name) values ('Bench marketer') returning id");
+  const {
+    rows: [member],
+  } = await owner.query<{ id: string }>("insert into app_public.users (email) values ('member@bench.localhost') returning id");
+  const {
+    rows: [marketer],
+  } = await owner.query<{ id: string }>("insert into app_public.marketers (name) values ('Bench marketer') returning id");
   await owner.query("insert into app_public.marketer_members (marketer_id, user_id) values ($1, $2)", [marketer!.id, member!.id]);
   const { rows: campaigns } = await owner.query<{ id: string }>(
     `insert into app_public.campaigns (user_id, marketer_id, name)
-     select $1, $2, 'Campaign ' || n from generate_series(1, ${CAMPAIGNS}) as n returning id`, [member!.id, marketer!.id]);
+     select $1, $2, 'Campaign ' || n from generate_series(1, ${CAMPAIGNS}) as n returning id`,
+    [member!.id, marketer!.id],
+  );
   const token = await signToken({ sub: member!.id, is_admin: false }, JWT_SECRET, "1h");
 
   console.log(`${SUBSCRIBERS} subscribers connecting...`);
@@ -124,7 +130,9 @@ try {
   await actAs(owner, { sub: member!.id, is_admin: false });
   for (let i = 0; i < STATS_RUNS; i++) {
     const started = performance.now();
-    const { rows: [row] } = await owner.query<{ campaigns: unknown[] }>("select app_public.marketer_campaigns($1) as campaigns", [marketer!.id]);
+    const {
+      rows: [row],
+    } = await owner.query<{ campaigns: unknown[] }>("select app_public.marketer_campaigns($1) as campaigns", [marketer!.id]);
     statsMs.push(performance.now() - started);
     if (row!.campaigns.length !== CAMPAIGNS) throw new Error(`the member sees ${row!.campaigns.length} campaigns, not ${CAMPAIGNS}`);
   }
@@ -133,25 +141,36 @@ try {
   const expected = SUBSCRIBERS * Math.min(EVENTS, CAMPAIGNS);
   console.table({
     "commit → client": {
-      subscribers: SUBSCRIBERS, events: EVENTS, delivered: latencies.length, expected,
-      p50_ms: round(percentile(latencies, 50)), p90_ms: round(percentile(latencies, 90)), p99_ms: round(percentile(latencies, 99)),
-      max_ms: round(Math.max(...latencies)), all_connected_ms: round(connectMs),
+      subscribers: SUBSCRIBERS,
+      events: EVENTS,
+      delivered: latencies.length,
+      expected,
+      p50_ms: round(percentile(latencies, 50)),
+      p90_ms: round(percentile(latencies, 90)),
+      p99_ms: round(percentile(latencies, 99)),
+      max_ms: round(Math.max(...latencies)),
+      all_connected_ms: round(connectMs),
     },
     [`stats of ${CAMPAIGNS} campaigns`]: {
-      events: STATS_RUNS, p50_ms: round(percentile(statsMs, 50)), p90_ms: round(percentile(statsMs, 90)), p99_ms: round(percentile(statsMs, 99)),
+      events: STATS_RUNS,
+      p50_ms: round(percentile(statsMs, 50)),
+      p90_ms: round(percentile(statsMs, 90)),
+      p99_ms: round(percentile(statsMs, 99)),
     },
   });
-  console.log(JSON.stringify({
-    bench: "realtime",
-    subscribers: SUBSCRIBERS,
-    p50_ms: round(percentile(latencies, 50)),
-    p99_ms: round(percentile(latencies, 99)),
-    delivered_ratio: round(latencies.length / expected),
-    events: EVENTS,
-    stats_100_campaigns_p50_ms: round(percentile(statsMs, 50)),
-    stats_100_campaigns_p99_ms: round(percentile(statsMs, 99)),
-    postgres: prepared.embedded ? "embedded" : "server",
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "realtime",
+      subscribers: SUBSCRIBERS,
+      p50_ms: round(percentile(latencies, 50)),
+      p99_ms: round(percentile(latencies, 99)),
+      delivered_ratio: round(latencies.length / expected),
+      events: EVENTS,
+      stats_100_campaigns_p50_ms: round(percentile(statsMs, 50)),
+      stats_100_campaigns_p99_ms: round(percentile(statsMs, 99)),
+      postgres: prepared.embedded ? "embedded" : "server",
+    }),
+  );
 } finally {
   await subscribers?.terminate();
   await app.stop();

@@ -37,7 +37,11 @@ async function timeRowByRow(db: Kysely<DB>, templateId: string, campaignId: stri
   const started = performance.now();
   const copy = async (trx: Kysely<DB>) => {
     const read = (table: string) =>
-      trx.selectFrom(`app_public.${table}` as never).selectAll().where("campaign_id" as never, "=", templateId as never).execute() as Promise<Row[]>;
+      trx
+        .selectFrom(`app_public.${table}` as never)
+        .selectAll()
+        .where("campaign_id" as never, "=", templateId as never)
+        .execute() as Promise<Row[]>;
     const newIds = new Map<string, string>();
     const insertEach = async (table: string, rows: Row[], mapped: (row: Row) => Row) => {
       for (const row of rows) {
@@ -50,7 +54,7 @@ async function timeRowByRow(db: Kysely<DB>, templateId: string, campaignId: stri
         if (id) newIds.set(id, inserted.id);
       }
     };
-    const remap = (value: unknown) => (value ? newIds.get(value as string) ?? null : null);
+    const remap = (value: unknown) => (value ? (newIds.get(value as string) ?? null) : null);
 
     await insertEach("factions", await read("factions"), (row) => row);
     await insertEach("junctures", await read("junctures"), (row) => ({ ...row, faction_id: remap(row.faction_id) }));
@@ -60,23 +64,44 @@ async function timeRowByRow(db: Kysely<DB>, templateId: string, campaignId: stri
     const characters = await read("characters");
     const json = (value: unknown) => JSON.stringify(value);
     await insertEach("characters", characters, (row) => ({
-      ...row, action_values: json(row.action_values), skills: json(row.skills), description: json(row.description),
-      faction_id: remap(row.faction_id), juncture_id: remap(row.juncture_id), equipped_weapon_id: null,
+      ...row,
+      action_values: json(row.action_values),
+      skills: json(row.skills),
+      description: json(row.description),
+      faction_id: remap(row.faction_id),
+      juncture_id: remap(row.juncture_id),
+      equipped_weapon_id: null,
     }));
     for (const table of ["vehicles", "sites", "parties"]) {
       await insertEach(table, await read(table), (row) => ({
-        ...row, faction_id: remap(row.faction_id), juncture_id: remap(row.juncture_id),
+        ...row,
+        faction_id: remap(row.faction_id),
+        juncture_id: remap(row.juncture_id),
         ...("action_values" in row ? { action_values: json(row.action_values) } : {}),
       }));
     }
-    await insertEach("character_schticks", await read("character_schticks"), (row) => ({ character_id: remap(row.character_id), schtick_id: remap(row.schtick_id) }));
-    await insertEach("carries", await read("carries"), (row) => ({ character_id: remap(row.character_id), weapon_id: remap(row.weapon_id) }));
+    await insertEach("character_schticks", await read("character_schticks"), (row) => ({
+      character_id: remap(row.character_id),
+      schtick_id: remap(row.schtick_id),
+    }));
+    await insertEach("carries", await read("carries"), (row) => ({
+      character_id: remap(row.character_id),
+      weapon_id: remap(row.weapon_id),
+    }));
     // The fix-up pass: references that could not be set while inserting.
     for (const schtick of schticks.filter((row) => row.prerequisite_id)) {
-      await trx.updateTable("app_public.schticks").set({ prerequisite_id: remap(schtick.prerequisite_id) }).where("id", "=", remap(schtick.id)!).execute();
+      await trx
+        .updateTable("app_public.schticks")
+        .set({ prerequisite_id: remap(schtick.prerequisite_id) })
+        .where("id", "=", remap(schtick.id)!)
+        .execute();
     }
     for (const character of characters.filter((row) => row.equipped_weapon_id)) {
-      await trx.updateTable("app_public.characters").set({ equipped_weapon_id: remap(character.equipped_weapon_id) }).where("id", "=", remap(character.id)!).execute();
+      await trx
+        .updateTable("app_public.characters")
+        .set({ equipped_weapon_id: remap(character.equipped_weapon_id) })
+        .where("id", "=", remap(character.id)!)
+        .execute();
     }
   };
   if (oneTransaction) await db.transaction().execute(copy);
@@ -87,8 +112,14 @@ async function timeRowByRow(db: Kysely<DB>, templateId: string, campaignId: stri
 const prepared = await prepareDatabase("campaign_engine_bench", "bench");
 const db = createKysely(prepared.url, { max: 1 });
 try {
-  const template = await db.selectFrom("app_public.campaigns").select(["id", "user_id"]).where("is_master_template", "=", true).executeTakeFirstOrThrow();
-  const asOwner = { query: async <Row>(text: string, values: unknown[] = []) => (await db.executeQuery<Row>(CompiledQuery.raw(text, values))).rows };
+  const template = await db
+    .selectFrom("app_public.campaigns")
+    .select(["id", "user_id"])
+    .where("is_master_template", "=", true)
+    .executeTakeFirstOrThrow();
+  const asOwner = {
+    query: async <Row>(text: string, values: unknown[] = []) => (await db.executeQuery<Row>(CompiledQuery.raw(text, values))).rows,
+  };
   const rowsPerCampaign = Object.values(await rowCounts(asOwner, template.id)).reduce((sum, count) => sum + count, 0);
 
   const seedTimes: number[] = [];
@@ -99,8 +130,12 @@ try {
   const baselineTimes: number[] = [];
   const oneTransactionTimes: number[] = [];
   for (let i = 0; i < BASELINE_CAMPAIGNS; i++) {
-    baselineTimes.push(await timeRowByRow(db, template.id, await newCampaign(db, template.user_id, `row-by-row ${i}`), { oneTransaction: false }));
-    oneTransactionTimes.push(await timeRowByRow(db, template.id, await newCampaign(db, template.user_id, `one tx ${i}`), { oneTransaction: true }));
+    baselineTimes.push(
+      await timeRowByRow(db, template.id, await newCampaign(db, template.user_id, `row-by-row ${i}`), { oneTransaction: false }),
+    );
+    oneTransactionTimes.push(
+      await timeRowByRow(db, template.id, await newCampaign(db, template.user_id, `one tx ${i}`), { oneTransaction: true }),
+    );
   }
 
   const result = {
@@ -118,8 +153,18 @@ try {
   };
   console.table([
     { method: "seed_campaign (set-based)", campaigns: CAMPAIGNS, p50_ms: result.seed_ms_p50, p95_ms: result.seed_ms_p95 },
-    { method: "row by row, each INSERT commits", campaigns: BASELINE_CAMPAIGNS, p50_ms: result.baseline_ms_p50, p95_ms: round(percentile(baselineTimes, 95)) },
-    { method: "row by row, one transaction", campaigns: BASELINE_CAMPAIGNS, p50_ms: result.baseline_one_tx_ms_p50, p95_ms: round(percentile(oneTransactionTimes, 95)) },
+    {
+      method: "row by row, each INSERT commits",
+      campaigns: BASELINE_CAMPAIGNS,
+      p50_ms: result.baseline_ms_p50,
+      p95_ms: round(percentile(baselineTimes, 95)),
+    },
+    {
+      method: "row by row, one transaction",
+      campaigns: BASELINE_CAMPAIGNS,
+      p50_ms: result.baseline_one_tx_ms_p50,
+      p95_ms: round(percentile(oneTransactionTimes, 95)),
+    },
   ]);
   console.log(JSON.stringify(result));
 } finally {

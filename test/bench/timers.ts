@@ -27,7 +27,9 @@ async function scheduleTimers(db: Kysely<DB>, ownerId: string, count: number, la
     insert into app_public.campaigns (user_id, name)
     select ${ownerId}, ${label} || ' ' || n from generate_series(1, ${count}) as n
   `.execute(db);
-  const { rows: [first] } = await sql<{ first_due_at: Date }>`
+  const {
+    rows: [first],
+  } = await sql<{ first_due_at: Date }>`
     select now() + ${LEAD_S} * interval '1 second' as first_due_at
   `.execute(db);
   // Through the public function, as an admin would, SCHEDULE_BATCH campaigns per transaction.
@@ -48,7 +50,9 @@ async function scheduleTimers(db: Kysely<DB>, ownerId: string, count: number, la
 
 async function waitUntilFired(db: Kysely<DB>, label: string, count: number, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    const { rows: [done] } = await sql<{ completed: number }>`
+    const {
+      rows: [done],
+    } = await sql<{ completed: number }>`
       select count(*)::int as completed from app_public.campaign_timers t join app_public.campaigns c on c.id = t.campaign_id
       where c.name like ${`${label} %`} and t.status = 'COMPLETED'
     `.execute(db);
@@ -58,8 +62,14 @@ async function waitUntilFired(db: Kysely<DB>, label: string, count: number, dead
 }
 
 async function measure(db: Kysely<DB>, label: string) {
-  const { rows: [stats] } = await sql<{
-    executed: number; late_p50_ms: number; late_p99_ms: number; late_max_ms: number; all_done_s: number;
+  const {
+    rows: [stats],
+  } = await sql<{
+    executed: number;
+    late_p50_ms: number;
+    late_p99_ms: number;
+    late_max_ms: number;
+    all_done_s: number;
   }>`
     select count(*)::int as executed,
            percentile_cont(0.5) within group (order by late_ms) as late_p50_ms,
@@ -73,7 +83,9 @@ async function measure(db: Kysely<DB>, label: string) {
     ) as fired
   `.execute(db);
   // Fired twice = a second completed execution, or a second CREATED → RUNNING in the log.
-  const { rows: [twice] } = await sql<{ duplicates: number }>`
+  const {
+    rows: [twice],
+  } = await sql<{ duplicates: number }>`
     select (
       (select count(*) from (
          select e.timer_id from app_public.timer_executions e join app_public.campaigns c on c.id = e.campaign_id
@@ -114,17 +126,19 @@ try {
   const baseline = await measure(db, "polling");
 
   console.table({ "startWorker (alarm)": alarm, "graphile-worker alone": baseline });
-  console.log(JSON.stringify({
-    bench: "timers",
-    timers: TIMERS,
-    ...alarm,
-    baseline_timers: BASELINE_TIMERS,
-    baseline_late_p50_ms: baseline.late_p50_ms,
-    baseline_late_p99_ms: baseline.late_p99_ms,
-    baseline_all_done_s: baseline.all_done_s,
-    concurrency: preset.worker?.concurrentJobs,
-    postgres: prepared.embedded ? "embedded" : "DATABASE_URL",
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "timers",
+      timers: TIMERS,
+      ...alarm,
+      baseline_timers: BASELINE_TIMERS,
+      baseline_late_p50_ms: baseline.late_p50_ms,
+      baseline_late_p99_ms: baseline.late_p99_ms,
+      baseline_all_done_s: baseline.all_done_s,
+      concurrency: preset.worker?.concurrentJobs,
+      postgres: prepared.embedded ? "embedded" : "DATABASE_URL",
+    }),
+  );
 } finally {
   await db.destroy();
   await prepared.close();

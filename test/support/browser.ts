@@ -18,7 +18,9 @@ export function useBrowser(): { readonly browser: Browser } {
       // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
       browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
     } catch (error) {
-      throw new Error(`cannot start Chromium at ${executablePath} (install Debian's chromium, or set CHROMIUM_PATH): ${(error as Error).message}`);
+      throw new Error(
+        `cannot start Chromium at ${executablePath} (install Debian's chromium, or set CHROMIUM_PATH): ${(error as Error).message}`,
+      );
     }
   });
   afterAll(async () => {

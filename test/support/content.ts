@@ -32,7 +32,9 @@ export async function seededCampaign(database: TestDatabase, email: string, name
 
 /** Rows per content table (the database's list, app_private.content_tables()) of a campaign. */
 export async function rowCounts(database: Queryable, campaignId: string): Promise<Record<string, number>> {
-  const [{ tables }] = (await database.query<{ tables: string[] }>("select app_private.content_tables() as tables")) as [{ tables: string[] }];
+  const [{ tables }] = (await database.query<{ tables: string[] }>("select app_private.content_tables() as tables")) as [
+    { tables: string[] },
+  ];
   const [row] = await database.query<Record<string, number>>(
     `select ${tables.map((table) => `(select count(*)::int from app_public.${table} where campaign_id = $1) as ${table}`).join(", ")}`,
     [campaignId],

@@ -2,7 +2,7 @@
 // parallel-safe). A file whose tests failed keeps its database for inspection.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, inject, onTestFailed, beforeEach } from "vitest";
+import { afterAll, beforeEach, inject, onTestFailed } from "vitest";
 import { withUser } from "../../src/db/database.ts";
 import { createKysely } from "../../src/db/kysely.ts";
 import { AUTHENTICATOR_ROLE } from "../../src/db/roles.ts";

@@ -32,12 +32,23 @@ export async function startFakeImageKit(): Promise<FakeImageKit> {
       return reply(500, { message: "fake ImageKit: injected failure" });
     }
     if (request.method === "POST" && path === "/api/v1/files/upload") {
-      const form = await new Request("http://fake", { method: "POST", headers: request.headers as HeadersInit, body: Buffer.concat(chunks) }).formData();
+      const form = await new Request("http://fake", {
+        method: "POST",
+        headers: request.headers as HeadersInit,
+        body: Buffer.concat(chunks),
+      }).formData();
       const fileId = `fake-${randomUUID()}`;
       const folder = String(form.get("folder") ?? "/").replace(/\/$/, "");
       const filePath = `${folder}/${fileId}-${form.get("fileName")}`;
       files.set(fileId, { path: filePath, bytes: String(form.get("file")).length });
-      return reply(200, { fileId, filePath, url: `https://ik.example.test/fake${filePath}`, width: 64, height: 48, name: form.get("fileName") });
+      return reply(200, {
+        fileId,
+        filePath,
+        url: `https://ik.example.test/fake${filePath}`,
+        width: 64,
+        height: 48,
+        name: form.get("fileName"),
+      });
     }
     const deleting = /^\/v1\/files\/([^/]+)$/.exec(path);
     if (request.method === "DELETE" && deleting) {

@@ -37,9 +37,11 @@ export function startEntry(entry: string, env: Record<string, string | undefined
     exit,
     output: () => output,
     url: async () => {
-      const found = await waitFor(async () => /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1], Boolean, 60_000).catch((error: Error) => {
-        throw new Error(`${error.message}; the process printed:\n${output}`);
-      });
+      const found = await waitFor(async () => /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1], Boolean, 60_000).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; the process printed:\n${output}`);
+        },
+      );
       return found!;
     },
   };

@@ -45,7 +45,15 @@ export type CampaignEvents = Subscription<{ campaignEvents: { event: string; cam
 
 /** campaignEvents of one campaign with its name, once its `subscribed` event has arrived. */
 export async function watchCampaign(url: string, campaignId: string, token: string): Promise<CampaignEvents> {
-  const events: CampaignEvents = subscribe(url, `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaign { name } } }`, { id: campaignId }, token);
-  await waitFor(async () => events.events.length, (count) => count > 0);
+  const events: CampaignEvents = subscribe(
+    url,
+    `subscription ($id: UUID!) { campaignEvents(campaignId: $id) { event campaign { name } } }`,
+    { id: campaignId },
+    token,
+  );
+  await waitFor(
+    async () => events.events.length,
+    (count) => count > 0,
+  );
   return events;
 }

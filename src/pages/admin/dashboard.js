@@ -11,7 +11,12 @@ const $ = (selector) => document.querySelector(selector);
 
 function duration(seconds) {
   if (seconds == null) return "–";
-  const units = [["d", 86_400], ["h", 3_600], ["min", 60], ["s", 1]];
+  const units = [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["min", 60],
+    ["s", 1],
+  ];
   const parts = [];
   let rest = Math.max(0, Math.round(seconds));
   for (const [unit, size] of units) {
@@ -74,10 +79,15 @@ function chart(id, days, series, { bars = false } = {}) {
       // Counts start at zero.
       ...(bars ? { y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } } : {}),
     },
-    series: [{}, ...series.map(([label, stroke]) => ({
-      label, stroke, width: 2,
-      ...(bars ? { fill: `${stroke}99`, paths: uPlot.paths.bars({ size: [0.6, 40] }) } : {}),
-    }))],
+    series: [
+      {},
+      ...series.map(([label, stroke]) => ({
+        label,
+        stroke,
+        width: 2,
+        ...(bars ? { fill: `${stroke}99`, paths: uPlot.paths.bars({ size: [0.6, 40] }) } : {}),
+      })),
+    ],
     axes: [{}, { size: 50 }],
   };
   const plot = new uPlot(options, [[], ...series.map(() => [])], element);
@@ -90,26 +100,35 @@ const seconds = (iso) => Date.parse(iso) / 1000;
 
 function drawCharts(data) {
   const assignments24h = data.last_24h.assignments;
-  charts.get("chart-assignments-24h").setData([
-    assignments24h.map((b) => seconds(b.at)), assignments24h.map((b) => b.p50_ms), assignments24h.map((b) => b.p99_ms),
-  ]);
+  charts
+    .get("chart-assignments-24h")
+    .setData([assignments24h.map((b) => seconds(b.at)), assignments24h.map((b) => b.p50_ms), assignments24h.map((b) => b.p99_ms)]);
   const pool24h = data.last_24h.pool;
-  charts.get("chart-pool-24h").setData([
-    pool24h.map((b) => seconds(b.at)), pool24h.map((b) => b.master_ready), pool24h.map((b) => b.master_target),
-  ]);
+  charts
+    .get("chart-pool-24h")
+    .setData([pool24h.map((b) => seconds(b.at)), pool24h.map((b) => b.master_ready), pool24h.map((b) => b.master_target)]);
   // Both 30-day charts share the days of pool_metrics and of the audit rows.
-  const days = [...new Set([...data.last_30d.days.map((d) => d.day), ...data.last_30d.assignments.map((d) => d.at)].map(seconds))].sort((a, b) => a - b);
+  const days = [...new Set([...data.last_30d.days.map((d) => d.day), ...data.last_30d.assignments.map((d) => d.at)].map(seconds))].sort(
+    (a, b) => a - b,
+  );
   const byDay = (list, key) => new Map(list.map((item) => [seconds(item[key]), item]));
   const metrics = byDay(data.last_30d.days, "day");
   const audit = byDay(data.last_30d.assignments, "at");
-  charts.get("chart-times-30d").setData([
-    days, days.map((d) => audit.get(d)?.p50_ms ?? null), days.map((d) => audit.get(d)?.p99_ms ?? null),
-    days.map((d) => metrics.get(d)?.avg_seeding_ms ?? null),
-  ]);
-  charts.get("chart-counts-30d").setData([
-    days, days.map((d) => audit.get(d)?.assignments ?? metrics.get(d)?.assignments ?? 0),
-    days.map((d) => metrics.get(d)?.replenishments ?? 0),
-  ]);
+  charts
+    .get("chart-times-30d")
+    .setData([
+      days,
+      days.map((d) => audit.get(d)?.p50_ms ?? null),
+      days.map((d) => audit.get(d)?.p99_ms ?? null),
+      days.map((d) => metrics.get(d)?.avg_seeding_ms ?? null),
+    ]);
+  charts
+    .get("chart-counts-30d")
+    .setData([
+      days,
+      days.map((d) => audit.get(d)?.assignments ?? metrics.get(d)?.assignments ?? 0),
+      days.map((d) => metrics.get(d)?.replenishments ?? 0),
+    ]);
 }
 
 // ---- rendering ------------------------------------------------------------------------------
@@ -138,23 +157,55 @@ function render(data) {
   $("#pool-share").textContent = total ? `${Math.round((100 * hits) / total)} %` : "–";
   $("#pool-share-detail").textContent = `${hits} of ${total} creations; ${total - hits} seeded inline`;
 
-  fillTable("#assignments", data.recent_assignments.map((a) => row([
-    a.campaign_name ?? "(deleted)", a.source, time(a.pool_created_at), time(a.activated_at),
-    a.source === "inline" ? "–" : duration(a.waited_seconds), `${Number(a.assignment_ms).toFixed(1)} ms`,
-  ])), "No campaign created yet.");
+  fillTable(
+    "#assignments",
+    data.recent_assignments.map((a) =>
+      row([
+        a.campaign_name ?? "(deleted)",
+        a.source,
+        time(a.pool_created_at),
+        time(a.activated_at),
+        a.source === "inline" ? "–" : duration(a.waited_seconds),
+        `${Number(a.assignment_ms).toFixed(1)} ms`,
+      ]),
+    ),
+    "No campaign created yet.",
+  );
 
   const timers = data.timers;
   $("#timer-counts").textContent =
     `${timers.pending} pending · ${timers.overdue} overdue · ${timers.running} running · ${timers.failed} failed`;
-  fillTable("#timers", [
-    ...timers.stuck_list.map((t) => row([t.type, t.campaign_id, t.status === "PENDING" ? "overdue" : "stuck running",
-      `${duration(t.overdue_seconds)} late`, t.retries, t.last_error], "stuck")),
-    ...timers.failed_list.map((t) => row([t.type, t.campaign_name, "failed", time(t.scheduled_at), t.retries, t.last_error], "failed")),
-  ], "No overdue or failed timer.");
+  fillTable(
+    "#timers",
+    [
+      ...timers.stuck_list.map((t) =>
+        row(
+          [
+            t.type,
+            t.campaign_id,
+            t.status === "PENDING" ? "overdue" : "stuck running",
+            `${duration(t.overdue_seconds)} late`,
+            t.retries,
+            t.last_error,
+          ],
+          "stuck",
+        ),
+      ),
+      ...timers.failed_list.map((t) => row([t.type, t.campaign_name, "failed", time(t.scheduled_at), t.retries, t.last_error], "failed")),
+    ],
+    "No overdue or failed timer.",
+  );
 
-  fillTable("#alerts", data.alerts.map((a) => row([
-    a.severity, a.kind, a.message, duration(secondsSince(a.raised_at)), a.resolved_at ? `resolved ${time(a.resolved_at)}` : "open",
-  ], a.resolved_at ? "resolved" : `open ${a.severity.toLowerCase()}`)), "No alert.");
+  fillTable(
+    "#alerts",
+    data.alerts.map((a) =>
+      row(
+        [a.severity, a.kind, a.message, duration(secondsSince(a.raised_at)), a.resolved_at ? `resolved ${time(a.resolved_at)}` : "open"],
+        a.resolved_at ? "resolved" : `open ${a.severity.toLowerCase()}`,
+      ),
+    ),
+    "No alert.",
+  );
 
   drawCharts(data);
 }
@@ -177,7 +228,10 @@ function listen() {
   const events = new EventSource("/admin/events");
   // `ready` comes once the server listens: read the snapshot now, and after every reconnect.
   events.addEventListener("ready", () => {
-    refresh().then(() => setLive("live", "live"), (error) => setLive("error", error.message));
+    refresh().then(
+      () => setLive("live", "live"),
+      (error) => setLive("error", error.message),
+    );
   });
   for (const channel of ["pool", "timers"]) events.addEventListener(channel, () => refresh().catch(() => {}));
   events.addEventListener("error", () => setLive("connecting", "reconnecting…"));
@@ -211,7 +265,8 @@ async function mutate(query, variables, done) {
 
 function wireActions() {
   $("#replenish").addEventListener("click", () =>
-    mutate("mutation { replenishPools(input: {}) { result } }", {}, "Replenishment started."));
+    mutate("mutation { replenishPools(input: {}) { result } }", {}, "Replenishment started."),
+  );
   $("#target-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const size = Number($("#target-input").value);
@@ -223,20 +278,40 @@ function wireActions() {
       ? "Switch pools on? Creations will be served from the pools again."
       : "Switch pools off? Every campaign will be seeded inline until they are switched on again.";
     if (!confirm(question)) return;
-    mutate("mutation ($enabled: Boolean!) { setPoolsEnabled(input: { enabled: $enabled }) { result } }", { enabled: enable },
-      enable ? "Pools switched on." : "Pools switched off.");
+    mutate(
+      "mutation ($enabled: Boolean!) { setPoolsEnabled(input: { enabled: $enabled }) { result } }",
+      { enabled: enable },
+      enable ? "Pools switched on." : "Pools switched off.",
+    );
   });
-  $("#recover-timers").addEventListener("click", () =>
-    mutate("mutation { recoverTimers(input: {}) { result } }", {}, "Timers recovered."));
+  $("#recover-timers").addEventListener("click", () => mutate("mutation { recoverTimers(input: {}) { result } }", {}, "Timers recovered."));
   $("#sign-out").addEventListener("click", async () => {
     await fetch("/admin/session", { method: "DELETE" });
     location.reload();
   });
 }
 
-chart("chart-assignments-24h", 1, [["p50", "#2563eb"], ["p99", "#dc2626"]]);
-chart("chart-pool-24h", 1, [["ready", "#16a34a"], ["target", "#9ca3af"]]);
-chart("chart-times-30d", 30, [["assignment p50", "#2563eb"], ["assignment p99", "#dc2626"], ["seeding avg", "#d97706"]]);
-chart("chart-counts-30d", 30, [["assignments", "#2563eb"], ["replenishments", "#16a34a"]], { bars: true });
+chart("chart-assignments-24h", 1, [
+  ["p50", "#2563eb"],
+  ["p99", "#dc2626"],
+]);
+chart("chart-pool-24h", 1, [
+  ["ready", "#16a34a"],
+  ["target", "#9ca3af"],
+]);
+chart("chart-times-30d", 30, [
+  ["assignment p50", "#2563eb"],
+  ["assignment p99", "#dc2626"],
+  ["seeding avg", "#d97706"],
+]);
+chart(
+  "chart-counts-30d",
+  30,
+  [
+    ["assignments", "#2563eb"],
+    ["replenishments", "#16a34a"],
+  ],
+  { bars: true },
+);
 wireActions();
 listen();

@@ -62,24 +62,32 @@ function render(campaigns) {
     const bands = stats.bands.map((band) => `${band.name} ${band.population}`).join(" · ");
     const actions = document.createElement("td");
     if (campaign.status === "CREATED" && !campaign.launched_at) {
-      actions.append(button("Launch", async () => {
-        await graphql("mutation ($id: UUID!) { launchCampaign(input: { campaignId: $id }) { clientMutationId } }", { id: campaign.id });
-        flash(`Launching "${campaign.name}"…`, "info");
-      }));
+      actions.append(
+        button("Launch", async () => {
+          await graphql("mutation ($id: UUID!) { launchCampaign(input: { campaignId: $id }) { clientMutationId } }", { id: campaign.id });
+          flash(`Launching "${campaign.name}"…`, "info");
+        }),
+      );
     }
     if (campaign.status === "RUNNING") {
-      actions.append(button("Refresh Offers", async () => {
-        await graphql("mutation ($id: UUID!) { refreshOffers(input: { campaignId: $id }) { clientMutationId } }", { id: campaign.id });
-        flash(`Refreshing the offers of "${campaign.name}"…`, "info");
-      }));
+      actions.append(
+        button("Refresh Offers", async () => {
+          await graphql("mutation ($id: UUID!) { refreshOffers(input: { campaignId: $id }) { clientMutationId } }", { id: campaign.id });
+          flash(`Refreshing the offers of "${campaign.name}"…`, "info");
+        }),
+      );
     }
     tr.append(
-      cell(campaign.name), cell(campaign.status, "status"),
+      cell(campaign.name),
+      cell(campaign.status, "status"),
       cell(campaign.target ? `${campaign.target.name} (${campaign.target.population_status.replace("_", " ")})` : "–"),
       cell(bands || "–"),
-      cell(String(stats.pending_offers), "number pending-offers"), cell(money(stats.pending_spend), "number pending-spend"),
-      cell(String(stats.current_offers), "number current-offers"), cell(String(stats.claimed_rewards), "number claimed-rewards"),
-      cell(String(stats.unique_reach), "number reach"), actions,
+      cell(String(stats.pending_offers), "number pending-offers"),
+      cell(money(stats.pending_spend), "number pending-spend"),
+      cell(String(stats.current_offers), "number current-offers"),
+      cell(String(stats.claimed_rewards), "number claimed-rewards"),
+      cell(String(stats.unique_reach), "number reach"),
+      actions,
     );
     const signature = JSON.stringify([campaign.status, stats]);
     if (previous.has(campaign.id) && previous.get(campaign.id) !== signature) tr.classList.add("changed");
@@ -113,10 +121,13 @@ function listen() {
   events?.close();
   events = new EventSource(`/campaigns/events?marketerId=${encodeURIComponent(marketerId)}`);
   events.addEventListener("ready", () => {
-    refresh().then(() => {
-      $("#live").dataset.state = "live";
-      $("#live").textContent = "live";
-    }, (error) => flash(error.message, "error"));
+    refresh().then(
+      () => {
+        $("#live").dataset.state = "live";
+        $("#live").textContent = "live";
+      },
+      (error) => flash(error.message, "error"),
+    );
   });
   events.addEventListener(`marketer:${marketerId}:campaigns`, (message) => {
     const event = JSON.parse(message.data);
