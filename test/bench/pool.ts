@@ -10,6 +10,11 @@
 //   (c) inline      the same burst with pools switched off: every campaign is seeded inline;
 //   (d) sustained   BENCH_CLIENTS (default 4) clients creating back to back for BENCH_SUSTAIN_S
 //                   (default 10) s; master pool target 50, filled first.
+//   (e) WAL         BENCH_WAL (default 50) hand-overs one after another with replenishment held
+//                   back (its jobs wait and are then removed): the WAL they write, per hand-over;
+//   (f) read        one campaign's schticks (643 with the real template) with createdAt and
+//                   updatedAt through GraphQL, BENCH_READS (default 50) times: p50 and p99.
+// content_bytes_per_campaign: pg_total_relation_size of the content tables over the campaigns.
 // Before each part the replenish_pool queue is drained and the master pool trimmed or filled to
 // exactly its size (then vacuumed), so the parts do not leak into each other. Latency is the
 // client's (request sent → response read); db_* is pool_assignments.assignment_ms (time inside
@@ -31,6 +36,9 @@ const BURST = Number(process.env.BENCH_BURST || 100);
 const CLIENTS = Number(process.env.BENCH_CLIENTS || 4);
 const SUSTAIN_S = Number(process.env.BENCH_SUSTAIN_S || 10);
 const SUSTAINED_TARGET = 50;
+const WAL_HANDOVERS = Number(process.env.BENCH_WAL || 50);
+const READS = Number(process.env.BENCH_READS || 50);
+const READ_SCHTICKS = `query ($id: UUID!) { campaignByRowId(rowId: $id) { schticksByCampaignId { totalCount nodes { rowId name createdAt updatedAt } } } }`;
 const WARM_UP = 5;
 /** Fresh users for the sustained part; more than it can use on this kind of machine. */
 const SUSTAINED_USERS = 5_000;
@@ -217,6 +225,56 @@ async function sustained(db: Kysely<DB>, url: string, tokens: string[]) {
   return { ...result, perSecond: result.creations.filter((creation) => creation.campaignId).length / seconds };
 }
 
+/** WAL written by `count` hand-overs one after another, with no refill running meanwhile. */
+async function walPerHandover(db: Kysely<DB>, url: string, count: number): Promise<number> {
+  await prepareMasterPool(db, count);
+  const tokens = await freshUsers(db, "wal", count);
+  // Target 0: the pool monitor's minute finds nothing missing; creations' own refills wait an hour.
+  await setSetting(db, "pool_target_size", "0");
+  await setSetting(db, "pool_replenish_delay_seconds", "3600");
+  const {
+    rows: [before],
+  } = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(db);
+  for (const [i, token] of tokens.entries()) {
+    const creation = await createCampaign(url, token, `wal ${i}`);
+    if (creation.error) throw new Error(`hand-over for the WAL part failed: ${creation.error}`);
+  }
+  const {
+    rows: [written],
+  } = await sql<{ bytes: string }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${before!.lsn}::pg_lsn)::bigint as bytes`.execute(db);
+  await setSetting(db, "pool_replenish_delay_seconds", "5");
+  // The refills held back are not part of any measurement: gone, and the next part fills its pool.
+  await sql`select graphile_worker.remove_job(key) from graphile_worker.jobs where task_identifier = 'replenish_pool' and locked_at is null`.execute(
+    db,
+  );
+  return Number(written!.bytes) / count;
+}
+
+/** Reads one campaign's schticks with their times through GraphQL, `count` times (after one unmeasured read). */
+async function readSchticks(url: string, token: string, campaignId: string, count: number) {
+  const times: number[] = [];
+  let schticks = 0;
+  for (let i = 0; i <= count; i++) {
+    const started = performance.now();
+    const { body } = await post(url, token, READ_SCHTICKS, { id: campaignId });
+    if (body.errors?.length) throw new Error(`reading schticks failed: ${body.errors.map((error) => error.message).join("; ")}`);
+    if (i > 0) times.push(performance.now() - started);
+    schticks = body.data.campaignByRowId.schticksByCampaignId.totalCount;
+  }
+  return { schticks, p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)) };
+}
+
+/** On-disk size of the content tables (with indexes and TOAST), per campaign. */
+async function contentBytesPerCampaign(db: Kysely<DB>): Promise<number> {
+  const {
+    rows: [size],
+  } = await sql<{ bytes: string; campaigns: number }>`
+    select (select sum(pg_total_relation_size(('app_public.' || quote_ident(name))::regclass)) from unnest(app_private.content_tables()) as name)::bigint as bytes,
+           (select count(*)::int from app_public.campaigns) as campaigns
+  `.execute(db);
+  return Math.round(Number(size!.bytes) / size!.campaigns);
+}
+
 // graphile-worker logs every completed job at INFO (console.info): thousands of lines would bury
 // the tables. Warnings and errors still show.
 console.info = () => {};
@@ -265,6 +323,12 @@ try {
   const sustainedTokens = await freshUsers(db, "sustained", SUSTAINED_USERS);
   await prepareMasterPool(db, SUSTAINED_TARGET);
   const steady = await sustained(db, app.url, sustainedTokens);
+
+  console.log(`(e) ${WAL_HANDOVERS} hand-overs one at a time with replenishment held back: their WAL...`);
+  const walBytes = await walPerHandover(db, app.url, WAL_HANDOVERS);
+
+  console.log(`(f) one campaign's schticks with createdAt and updatedAt through GraphQL, ${READS} times...`);
+  const read = await readSchticks(app.url, singleTokens[0]!, single.creations[0]!.campaignId!, READS);
   // Stopped before the report, so that the JSON line stays the last one.
   appRunning = false;
   await app.stop();
@@ -316,6 +380,11 @@ try {
         pooled.reduce((sum, part) => sum + part.hits, 0) / pooled.reduce((sum, part) => sum + part.creations - part.failures, 0),
       ),
       duplicates: returnedTwice + assignedTwice!.campaigns,
+      wal_bytes_per_assignment: Math.round(walBytes),
+      content_bytes_per_campaign: await contentBytesPerCampaign(db),
+      schticks_read: read.schticks,
+      schticks_read_p50_ms: read.p50_ms,
+      schticks_read_p99_ms: read.p99_ms,
       postgres: prepared.embedded ? "embedded" : "server",
     }),
   );
