@@ -77,7 +77,6 @@ begin
   foreach v_table in array app_private.image_tables() loop
     execute format('create or replace trigger _800_purge_replaced_images after update on app_public.%I
                       referencing old table as old_rows new table as new_rows for each statement
-                      when (not app_private.is_restamping()) -- a pool hand-over changes no image
                       execute function app_private.tg__enqueue_image_purge()', v_table);
     execute format('create or replace trigger _800_purge_deleted_images after delete on app_public.%I
                       referencing old table as old_rows for each statement

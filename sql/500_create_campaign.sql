@@ -94,30 +94,11 @@ $$;
 comment on function app_private.claim_pool_campaign(uuid) is
   E'Locks and returns the campaign create_campaign hands over: the user''s own pool campaign, else the oldest master pool one; null when none is ready.';
 
--- Makes a campaign look newly created: it and every content row get created_at = updated_at =
--- now(), one UPDATE per table (a HOT update at fillfactor 45); pool_created_at keeps the real age.
--- The timestamps triggers (sql/110_timestamps.sql) stand aside while campaign_engine.restamping is on.
-create or replace function app_private.restamp_campaign(target_campaign_id uuid) returns app_public.campaigns
-  language plpgsql volatile
-  set search_path = pg_catalog, public, pg_temp
-  as $$
-declare
-  v_table text;
-  v_campaign app_public.campaigns;
-begin
-  perform set_config('campaign_engine.restamping', 'on', true);
-  update app_public.campaigns set created_at = now(), updated_at = now() where id = target_campaign_id
-  returning * into v_campaign;
-  foreach v_table in array app_private.content_tables() loop
-    execute format('update app_public.%I set created_at = now(), updated_at = now() where campaign_id = $1', v_table)
-      using target_campaign_id;
-  end loop;
-  perform set_config('campaign_engine.restamping', 'off', true);
-  return v_campaign;
-end;
-$$;
-comment on function app_private.restamp_campaign(uuid) is
-  E'Sets created_at and updated_at of the campaign and of every content row of it to now().';
+-- A hand-over writes the campaign row alone: its created_at follows its activation
+-- (sql/110_timestamps.sql), its content shows the activation where it is older
+-- (sql/112_content_shown_times.sql). What restamped every content row once is gone.
+drop function if exists app_private.restamp_campaign(uuid);
+drop function if exists app_private.is_restamping();
 
 -- Replenishment is background work that must not slow creations down:
 --   * it waits pool_replenish_delay_seconds (default 5), so a burst of creations is served first
@@ -205,8 +186,8 @@ begin
     update app_public.campaigns c
        set name = create_campaign.name, description = create_campaign.description,
            user_id = v_creator, marketer_id = create_campaign.marketer_id, is_pool = false, activated_at = now()
-     where c.id = v_campaign.id;
-    v_campaign := app_private.restamp_campaign(v_campaign.id);
+     where c.id = v_campaign.id
+    returning * into v_campaign;
   else
     v_source := 'inline';
     insert into app_public.campaigns (user_id, marketer_id, name, description, activated_at)

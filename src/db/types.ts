@@ -395,11 +395,13 @@ export interface AppPublicCarries {
    */
   character_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
   /**
@@ -426,7 +428,8 @@ export interface AppPublicCharacters {
    */
   color: string | null;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -466,7 +469,8 @@ export interface AppPublicCharacters {
    */
   skills: Generated<Json>;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -481,7 +485,8 @@ export interface AppPublicCharacterSchticks {
    */
   character_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -489,7 +494,8 @@ export interface AppPublicCharacterSchticks {
    */
   schtick_id: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -504,7 +510,8 @@ export interface AppPublicFactions {
    */
   campaign_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -524,7 +531,8 @@ export interface AppPublicFactions {
    */
   name: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -574,7 +582,8 @@ export interface AppPublicJunctures {
    */
   campaign_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -598,7 +607,8 @@ export interface AppPublicJunctures {
    */
   name: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -721,7 +731,8 @@ export interface AppPublicParties {
    */
   campaign_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -749,7 +760,8 @@ export interface AppPublicParties {
    */
   name: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -858,7 +870,8 @@ export interface AppPublicSchticks {
    */
   color: string | null;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -886,7 +899,8 @@ export interface AppPublicSchticks {
    */
   prerequisite_id: string | null;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -901,7 +915,8 @@ export interface AppPublicSites {
    */
   campaign_id: string;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -929,7 +944,8 @@ export interface AppPublicSites {
    */
   name: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -1103,7 +1119,8 @@ export interface AppPublicVehicles {
    */
   color: string | null;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -1127,7 +1144,8 @@ export interface AppPublicVehicles {
    */
   name: string;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
@@ -1150,7 +1168,8 @@ export interface AppPublicWeapons {
    */
   concealment: number | null;
   /**
-   * When it was created.
+   * @behavior -*
+   * When the row was written (the API shows the later of this and the campaign's activation).
    */
   created_at: Generated<Timestamp>;
   /**
@@ -1190,7 +1209,8 @@ export interface AppPublicWeapons {
    */
   reload_value: number | null;
   /**
-   * When it was last changed.
+   * @behavior -*
+   * When the row was last written (the API shows the later of this and the campaign's activation).
    */
   updated_at: Generated<Timestamp>;
 }
