@@ -127,6 +127,14 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     const id = await campaignIn("CREATED", { bid: true });
     expect(await one("select app_public.campaign_stats($1) -> 'bands' -> 0 -> 'offer_amount' as amount", [id])).toEqual({ amount: 2 });
   },
+  campaigns_stats: async () => {
+    const [first, second] = [await campaignIn("CREATED", { bid: true }), await campaignIn("CREATED")];
+    const rows = await database.query<{ campaign_id: string; bands: number }>(
+      "select campaign_id, jsonb_array_length(stats -> 'bands') as bands from app_public.campaigns_stats($1) order by campaign_id",
+      [[first, second]],
+    );
+    expect(rows.map((row) => row.campaign_id).sort()).toEqual([first, second].sort());
+  },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
     expect(
