@@ -451,7 +451,7 @@ async function main() {
   const { createKysely } = await import("../../src/db/kysely.ts");
   const { prepareDatabase, SCRATCH_PASSWORD } = await import("../support/prepared-database.ts");
   const { startMain } = await import("../support/process.ts");
-  type Db = ReturnType<typeof createKysely>;
+  const { fillMasterPool } = await import("../support/bench-pool.ts");
 
   const CREATE = `mutation ($name: String!) { createCampaign(input: {name: $name, description: "hostile bench"}) { result { rowId } } }`;
   const READS = [
@@ -463,30 +463,6 @@ async function main() {
     kind: "create" | "read";
     ms: number;
     error?: string;
-  }
-
-  async function fillMasterPool(db: Db): Promise<void> {
-    await sql`select app_private.set_setting('pool_target_size', ${String(POOL_SIZE)}::jsonb)`.execute(db);
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const {
-        rows: [queue],
-      } = await sql<{
-        jobs: number;
-      }>`select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'`.execute(db);
-      if (queue!.jobs === 0) break;
-      if (Date.now() > deadline) throw new Error("replenish_pool jobs were still queued after 5 minutes");
-      await sleep(200);
-    }
-    for (;;) {
-      const {
-        rows: [added],
-      } = await sql<{ id: string | null }>`select app_private.add_pool_campaign('master') as id`.execute(db);
-      if (!added!.id) break;
-    }
-    await sql`vacuum (analyze) app_public.campaigns, app_public.factions, app_public.junctures, app_public.schticks,
-      app_public.weapons, app_public.characters, app_public.vehicles, app_public.sites, app_public.parties,
-      app_public.character_schticks, app_public.carries, app_public.pool_assignments`.execute(db);
   }
 
   /** The ordinary client for `seconds`: one operation every OP_INTERVAL_MS at most. */
@@ -594,7 +570,7 @@ async function main() {
     console.log(`server ${url} (production mode, pid ${server.child.pid}); warming up ${WARM_UP_S} s...`);
     await ordinaryClient(url, ordinaryToken, WARM_UP_S, "warm-up");
 
-    await fillMasterPool(db);
+    await fillMasterPool(db, POOL_SIZE);
     console.log(`quiet: the ordinary client alone for ${PHASE_S} s...`);
     const quietStart = await serverFigures(url);
     const quiet = await ordinaryClient(url, ordinaryToken, PHASE_S, "quiet");
@@ -634,7 +610,7 @@ async function main() {
       for (const refusal of allowance.refused) console.log(`  refused within the caps: ${refusal}`);
     }
 
-    await fillMasterPool(db);
+    await fillMasterPool(db, POOL_SIZE);
     console.log(`under attack: the ordinary client again for ${PHASE_S} s, with ${HOSTILE} hostile clients (${KINDS.join(", ")})...`);
     const finished = workers.map((worker) => next(worker));
     const attackStart = await serverFigures(url);

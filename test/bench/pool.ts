@@ -29,6 +29,7 @@ import { type Kysely, sql } from "kysely";
 import { signToken } from "../../src/auth/jwt.ts";
 import { createKysely, type DB } from "../../src/db/kysely.ts";
 import { startBenchApp } from "../support/bench-app.ts";
+import { drainReplenishment, fillMasterPool } from "../support/bench-pool.ts";
 import { prepareDatabase } from "../support/prepared-database.ts";
 
 const SINGLE = Number(process.env.BENCH_SINGLE || 200);
@@ -105,44 +106,6 @@ async function createCampaign(url: string, token: string, name: string): Promise
   } catch (error) {
     return { ms: performance.now() - started, error: (error as Error).message };
   }
-}
-
-/** Waits until the worker has no replenish_pool job queued or running. */
-async function drainReplenishment(db: Kysely<DB>): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const {
-      rows: [queue],
-    } = await sql<{ jobs: number }>`
-      select count(*)::int as jobs from graphile_worker.jobs where task_identifier = 'replenish_pool'
-    `.execute(db);
-    if (queue!.jobs === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error("replenish_pool jobs were still queued after 5 minutes");
-}
-
-/** Sets the master pool target and makes the pool hold exactly that many ready campaigns. */
-async function prepareMasterPool(db: Kysely<DB>, size: number): Promise<void> {
-  await setSetting(db, "pool_target_size", String(size));
-  await drainReplenishment(db);
-  // Surplus left by the previous part's refill: keep the oldest, as create_campaign takes them.
-  await sql`
-    delete from app_public.campaigns
-     where is_pool and pool_type = 'master'
-       and id not in (select id from app_public.campaigns where is_pool and pool_type = 'master' order by pool_created_at limit ${size})
-  `.execute(db);
-  for (;;) {
-    const {
-      rows: [added],
-    } = await sql<{ id: string | null }>`select app_private.add_pool_campaign('master') as id`.execute(db);
-    if (!added!.id) break;
-  }
-  // A pool filled in seconds would otherwise be vacuumed and analysed by autovacuum in the middle
-  // of the part; in production pools fill over minutes and autovacuum keeps up.
-  await sql`vacuum (analyze) app_public.campaigns, app_public.factions, app_public.junctures, app_public.schticks,
-    app_public.weapons, app_public.characters, app_public.vehicles, app_public.sites, app_public.parties,
-    app_public.character_schticks, app_public.carries, app_public.pool_assignments`.execute(db);
 }
 
 async function databaseNow(db: Kysely<DB>): Promise<Date> {
@@ -227,7 +190,7 @@ async function sustained(db: Kysely<DB>, url: string, tokens: string[]) {
 
 /** WAL written by `count` hand-overs one after another, with no refill running meanwhile. */
 async function walPerHandover(db: Kysely<DB>, url: string, count: number): Promise<number> {
-  await prepareMasterPool(db, count);
+  await fillMasterPool(db, count);
   const tokens = await freshUsers(db, "wal", count);
   // Target 0: the pool monitor's minute finds nothing missing; creations' own refills wait an hour.
   await setSetting(db, "pool_target_size", "0");
@@ -299,7 +262,7 @@ try {
     await post(app.url, referenceToken, "{ __typename }");
     reference.push(performance.now() - started);
   }
-  await prepareMasterPool(db, SINGLE + 10);
+  await fillMasterPool(db, SINGLE + 10);
   const singleTokens = await freshUsers(db, "single", SINGLE);
   const single = await part(db, async () => {
     const creations: Creation[] = [];
@@ -309,7 +272,7 @@ try {
 
   console.log(`(b) a burst of ${BURST} simultaneous creations, master pool filled to ${BURST}...`);
   const burstTokens = await freshUsers(db, "burst", BURST);
-  await prepareMasterPool(db, BURST);
+  await fillMasterPool(db, BURST);
   const pooledBurst = await burst(db, app.url, burstTokens, "burst");
 
   console.log(`(c) the same burst with pools switched off (seeded inline)...`);
@@ -321,7 +284,7 @@ try {
 
   console.log(`(d) ${CLIENTS} clients creating back to back for ${SUSTAIN_S} s, master pool target ${SUSTAINED_TARGET}...`);
   const sustainedTokens = await freshUsers(db, "sustained", SUSTAINED_USERS);
-  await prepareMasterPool(db, SUSTAINED_TARGET);
+  await fillMasterPool(db, SUSTAINED_TARGET);
   const steady = await sustained(db, app.url, sustainedTokens);
 
   console.log(`(e) ${WAL_HANDOVERS} hand-overs one at a time with replenishment held back: their WAL...`);
