@@ -1,8 +1,9 @@
 // Alert delivery end to end: alerts raised and resolved in SQL are posted to a webhook and emailed
 // by the real tasks in a real graphile-worker, to a local HTTP receiver and a local SMTP server.
+import { EventEmitter, once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
-import { type Runner, run } from "graphile-worker";
+import { type Runner, run, type WorkerEvents } from "graphile-worker";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -68,7 +69,12 @@ beforeAll(async () => {
   await database.query("select 1"); // creates the database
   // graphile-worker with this repository's tasks, but without the crontab: the minutely pool
   // monitor would raise and resolve pool_low on its own, in the middle of these tests.
-  worker = await run({ preset, connectionString: database.ownerUrl, noHandleSignals: true }, undefined, []);
+  const events: WorkerEvents = new EventEmitter();
+  // The worker registers its task names at its first poll; an alert raised meanwhile inserts two
+  // of them too, and the two inserts can deadlock. The tests start once it has polled.
+  const polled = once(events, "worker:getJob:empty");
+  worker = await run({ preset, connectionString: database.ownerUrl, noHandleSignals: true, events }, undefined, []);
+  await polled;
 });
 afterAll(async () => {
   await worker?.stop();
