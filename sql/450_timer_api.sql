@@ -1,8 +1,9 @@
 -- Timers through the API: the owner of a campaign (or an admin) can fire one of its timers now or
 -- cancel it; admins can list pending and overdue timers and run the recovery sweep.
 
--- Finds a timer the signed-in user may change, locked; CE012 otherwise (without telling whether it exists).
-create or replace function app_private.editable_timer(wanted_timer_id uuid) returns app_public.campaign_timers
+-- Finds a timer the signed-in user may change, locked; CE012 otherwise (without telling whether
+-- it exists). Only a PENDING or FAILED timer can still be changed (CE013, naming `what` was asked).
+create or replace function app_private.editable_timer(wanted_timer_id uuid, what text) returns app_public.campaign_timers
   language plpgsql volatile
   set search_path = pg_catalog, public, pg_temp
   as $$
@@ -13,11 +14,16 @@ begin
   if not found or not app_private.current_user_may_edit_campaign(v_timer.campaign_id) then
     raise exception 'timer % does not exist or is not yours to change', wanted_timer_id using errcode = 'CE012';
   end if;
+  if v_timer.status not in ('PENDING', 'FAILED') then
+    raise exception 'timer % is %; only a PENDING or FAILED timer can be %', v_timer.id, v_timer.status, what
+      using errcode = 'CE013';
+  end if;
   return v_timer;
 end;
 $$;
-comment on function app_private.editable_timer(uuid) is
-  E'The timer, locked, when the signed-in user may change it; raises CE012 otherwise.';
+comment on function app_private.editable_timer(uuid, text) is
+  E'The timer, locked, when the signed-in user may change it and it is PENDING or FAILED; raises CE012 or CE013 otherwise.';
+drop function if exists app_private.editable_timer(uuid);
 
 -- security definer (this and cancel_timer): timers are not the visitor's to write directly; the
 -- functions check ownership through editable_timer first.
@@ -26,12 +32,8 @@ create or replace function app_public.execute_timer_now(timer_id uuid) returns a
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
-  v_timer app_public.campaign_timers := app_private.editable_timer(timer_id);
+  v_timer app_public.campaign_timers := app_private.editable_timer(timer_id, 'executed now');
 begin
-  if v_timer.status not in ('PENDING', 'FAILED') then
-    raise exception 'timer % is %; only a PENDING or FAILED timer can be executed now', v_timer.id, v_timer.status
-      using errcode = 'CE013';
-  end if;
   -- A FAILED timer starts over with a fresh set of retries.
   update app_public.campaign_timers t
      set status = 'PENDING', scheduled_at = now(), next_attempt_at = null,
@@ -49,12 +51,8 @@ create or replace function app_public.cancel_timer(timer_id uuid) returns app_pu
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
-  v_timer app_public.campaign_timers := app_private.editable_timer(timer_id);
+  v_timer app_public.campaign_timers := app_private.editable_timer(timer_id, 'cancelled');
 begin
-  if v_timer.status not in ('PENDING', 'FAILED') then
-    raise exception 'timer % is %; only a PENDING or FAILED timer can be cancelled', v_timer.id, v_timer.status
-      using errcode = 'CE013';
-  end if;
   update app_public.campaign_timers t set status = 'CANCELLED' where t.id = v_timer.id returning * into v_timer;
   return v_timer;
 end;

@@ -83,6 +83,16 @@ async function campaignIn(status: string, extra: { target?: string; rewards?: bo
   return id;
 }
 
+/** A campaign ready to launch (or to refresh): at the test's target, with a bid on its band. */
+async function launchableCampaignIn(status: string, extra: { launched?: boolean } = {}): Promise<{ campaignId: string }> {
+  const campaignId = await campaignIn(status, { target: ids.target, ...extra });
+  await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 4, 1)", [
+    campaignId,
+    ids.band,
+  ]);
+  return { campaignId };
+}
+
 /** A fresh row of `table` (inserted by the owner in psql), as its columns. */
 async function newRow(table: string): Promise<Record<string, unknown>> {
   const campaign = ids.editable;
@@ -353,27 +363,13 @@ const MUTATIONS: Record<string, Case> = {
   expireCampaign: { party: "owner", input: async () => ({ campaignId: await campaignIn("CREATED") }), refused: ["CE003", "CE003"] },
   launchCampaign: {
     party: "member",
-    input: async () => {
-      const campaignId = await campaignIn("CREATED", { target: ids.target });
-      await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 4, 1)", [
-        campaignId,
-        ids.band,
-      ]);
-      return { campaignId };
-    },
+    input: () => launchableCampaignIn("CREATED"),
     refused: ["CE003", "CE003"],
     starts: "jobs",
   },
   refreshOffers: {
     party: "member",
-    input: async () => {
-      const campaignId = await campaignIn("RUNNING", { target: ids.target, launched: true });
-      await database.query("insert into app_public.bids (campaign_id, band_id, offer_amount, marketer_cost) values ($1, $2, 4, 1)", [
-        campaignId,
-        ids.band,
-      ]);
-      return { campaignId };
-    },
+    input: () => launchableCampaignIn("RUNNING", { launched: true }),
     refused: ["CE003", "CE003"],
     starts: "jobs",
   },

@@ -32,7 +32,6 @@ const requireFromHere = createRequire(import.meta.url);
 const ASSETS: Record<string, Asset> = {
   "dashboard.js": { file: path.join(pages, "dashboard.js"), type: "text/javascript" },
   "dashboard.css": { file: path.join(pages, "dashboard.css"), type: "text/css" },
-  "coalesced-reads.js": { file: path.join(pages, "..", "coalesced-reads.js"), type: "text/javascript" },
   "uPlot.iife.min.js": { file: requireFromHere.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript" },
   "uPlot.min.css": { file: requireFromHere.resolve("uplot/dist/uPlot.min.css"), type: "text/css" },
 };

@@ -25,7 +25,6 @@ const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pag
 const ASSETS: Record<string, Asset> = {
   "campaigns.js": { file: path.join(pages, "campaigns.js"), type: "text/javascript" },
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
-  "coalesced-reads.js": { file: path.join(pages, "..", "coalesced-reads.js"), type: "text/javascript" },
 };
 
 export function campaignsRouter(options: CampaignsPageOptions): Router {

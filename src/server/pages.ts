@@ -108,10 +108,12 @@ export interface Asset {
   type: "text/javascript" | "text/css";
 }
 
-/** The sign-in page's script and styles, served under every page's prefix. */
-const SIGN_IN_ASSETS: Record<string, Asset> = {
+/** Served under every page's prefix: the sign-in page's script and styles, and what the pages share. */
+const SHARED_ASSETS: Record<string, Asset> = {
   "sign-in.js": { file: path.join(pagesDir, "sign-in.js"), type: "text/javascript" },
   "sign-in.css": { file: path.join(pagesDir, "sign-in.css"), type: "text/css" },
+  "page.css": { file: path.join(pagesDir, "page.css"), type: "text/css" },
+  "coalesced-reads.js": { file: path.join(pagesDir, "coalesced-reads.js"), type: "text/javascript" },
 };
 
 /**
@@ -120,7 +122,7 @@ const SIGN_IN_ASSETS: Record<string, Asset> = {
  * `constructor` are unknown names like any other, not properties of every object.
  */
 export function serveAssets(router: Router, pageAssets: Record<string, Asset>): void {
-  const assets = new Map(Object.entries({ ...SIGN_IN_ASSETS, ...pageAssets }));
+  const assets = new Map(Object.entries({ ...SHARED_ASSETS, ...pageAssets }));
   router.get("/assets/:name", async (ctx) => {
     const asset = assets.get(ctx.params.name!);
     if (!asset) return;
