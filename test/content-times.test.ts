@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { actAs } from "../src/auth/pg-settings.ts";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { createUser, type TestUser } from "./support/as-user.ts";
+import { backdateByAWeek } from "./support/backdate.ts";
+import { masterTemplateId, rowCounts } from "./support/content.ts";
 import { useTestDatabase } from "./support/database.ts";
 
 const database = useTestDatabase("content_times");
@@ -19,16 +21,7 @@ let activatedAt: string;
 /** A master pool campaign seeded now, its campaign row and content then aged by a week. */
 async function weekOldPoolCampaign(): Promise<string> {
   const [{ id }] = (await database.query<{ id: string }>("select app_private.add_pool_campaign('master') as id")) as [{ id: string }];
-  for (const table of ["campaigns", "schticks", "weapons", "characters"]) {
-    // The timestamps trigger keeps created_at on update; the test steps around it to backdate.
-    await database.query(`alter table app_public.${table} disable trigger _100_timestamps`);
-    await database.query(
-      `update app_public.${table} set created_at = now() - interval '7 days', updated_at = now() - interval '7 days'
-        where ${table === "campaigns" ? "id" : "campaign_id"} = $1`,
-      [id],
-    );
-    await database.query(`alter table app_public.${table} enable trigger _100_timestamps`);
-  }
+  await backdateByAWeek(database, id, ["campaigns", "schticks", "weapons", "characters"]);
   return id;
 }
 
@@ -70,11 +63,8 @@ beforeAll(async () => {
 
 describe("content times through the API", () => {
   test("a campaign handed over from a week-old pool shows its content created and changed at its activation", async () => {
-    const [{ n: templateSchticks }] = (await database.query<{ n: number }>(
-      "select count(*)::int as n from app_public.schticks s join app_public.campaigns c on c.id = s.campaign_id where c.is_master_template",
-    )) as [{ n: number }];
     const { totalCount, nodes } = await schticks();
-    expect(totalCount).toBe(templateSchticks);
+    expect(totalCount).toBe((await rowCounts(database, await masterTemplateId(database))).schticks);
     expect(nodes.filter((node) => node.createdAt !== activatedAt || node.updatedAt !== activatedAt)).toEqual([]);
     // The columns keep the week-old time the rows were written.
     const [{ days }] = (await database.query<{ days: number }>(
@@ -155,9 +145,6 @@ describe("a hand-over", () => {
     }
   }
 
-  const schtickCount = async (id: string) =>
-    (await database.query<{ n: number }>("select count(*)::int as n from app_public.schticks where campaign_id = $1", [id]))[0]!.n;
-
   test("writes as many rows from a template twice as large: a handful, whatever its size", async () => {
     await database.query("select app_private.set_setting('pool_target_size', '2')");
     await database.query("select app_private.add_pool_campaign('master')");
@@ -172,15 +159,15 @@ describe("a hand-over", () => {
       ).map((column) => column.name);
       await database.query(
         `insert into app_public.${table} (name, ${columns.join(", ")})
-         select name || ' (again)', ${columns.join(", ")} from app_public.${table}
-          where campaign_id = (select id from app_public.campaigns where is_master_template)`,
+         select name || ' (again)', ${columns.join(", ")} from app_public.${table} where campaign_id = $1`,
+        [await masterTemplateId(database)],
       );
     }
     await database.query("select app_private.add_pool_campaign('master')");
 
     const small = await handOver(await createUser(database, "small@example.com"));
     const large = await handOver(await createUser(database, "large@example.com"));
-    expect(await schtickCount(large.id)).toBe(2 * (await schtickCount(small.id)));
+    expect((await rowCounts(database, large.id)).schticks).toBe(2 * (await rowCounts(database, small.id)).schticks!);
     expect(large.rowsWritten).toBe(small.rowsWritten);
     expect(small.rowsWritten).toBeLessThan(10);
   });

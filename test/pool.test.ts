@@ -3,6 +3,7 @@
 import pg from "pg";
 import { beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { asUser, createUser, type TestUser } from "./support/as-user.ts";
+import { backdateByAWeek } from "./support/backdate.ts";
 import { masterTemplateId, rowCounts } from "./support/content.ts";
 import { useTestDatabase } from "./support/database.ts";
 
@@ -82,17 +83,8 @@ const databaseNow = async () => (await database.query<{ now: Date }>("select now
 describe("handing over a pool campaign", () => {
   test("a pool campaign created a week ago looks new once assigned, and keeps its real age", async () => {
     const [poolId] = await fillMasterPool(1);
-    // Age it by a week: the campaign and its content (the timestamps trigger, which would keep
-    // created_at, stands aside for the test).
-    for (const table of ["campaigns", "schticks", "weapons"]) {
-      await database.query(`alter table app_public.${table} disable trigger _100_timestamps`);
-      await database.query(
-        `update app_public.${table} set created_at = now() - interval '7 days', updated_at = now() - interval '7 days'
-          where ${table === "campaigns" ? "id" : "campaign_id"} = $1`,
-        [poolId],
-      );
-      await database.query(`alter table app_public.${table} enable trigger _100_timestamps`);
-    }
+    // Age it by a week: the campaign and its content.
+    await backdateByAWeek(database, poolId!, ["campaigns", "schticks", "weapons"]);
     // pool_created_at never changes (a trigger refuses it): the test steps around that trigger.
     await database.query("alter table app_public.campaigns disable trigger _110_keep_pool_created_at");
     await database.query("update app_public.campaigns set pool_created_at = now() - interval '7 days' where id = $1", [poolId]);
