@@ -205,7 +205,8 @@ async function walPerHandover(db: Kysely<DB>, url: string, count: number): Promi
   const {
     rows: [written],
   } = await sql<{ bytes: string }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${before!.lsn}::pg_lsn)::bigint as bytes`.execute(db);
-  await setSetting(db, "pool_replenish_delay_seconds", "5");
+  // Back to the default, whatever the database says it is: "a missing row is the default".
+  await sql`delete from app_private.settings where name = 'pool_replenish_delay_seconds'`.execute(db);
   // The refills held back are not part of any measurement: gone, and the next part fills its pool.
   await sql`select graphile_worker.remove_job(key) from graphile_worker.jobs where task_identifier = 'replenish_pool' and locked_at is null`.execute(
     db,
