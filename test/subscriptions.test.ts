@@ -79,6 +79,33 @@ describe("campaignEvents", () => {
     }
   });
 
+  test("resync, sent when the LISTEN connection comes back, reaches the subscriber without waiting on the database", async () => {
+    const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, ownerToken);
+    // The campaign table locked: an event that needed to read the campaign would wait for it.
+    const holder = new pg.Client({ connectionString: database.ownerUrl });
+    await holder.connect();
+    try {
+      await waitFor(
+        async () => subscription.events.length,
+        (count) => count > 0,
+      );
+      await holder.query("begin; lock table app_public.campaigns in access exclusive mode");
+      await database.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'campaign-engine:listen'",
+      );
+      await waitFor(
+        async () => subscription.events.at(-1)?.campaignEvents.event,
+        (event) => event === "resync",
+      );
+      expect(subscription.events.at(-1)).toEqual({ campaignEvents: { event: "resync", campaignId: null, campaign: null } });
+      expect(subscription.errors).toEqual([]);
+    } finally {
+      await holder.query("rollback").catch(() => {});
+      await holder.end();
+      await subscription.stop();
+    }
+  });
+
   test("refuses a user who may not see the campaign", async () => {
     const subscription = subscribe<Event>(server.url, CAMPAIGN_EVENTS, { id: campaignId }, strangerToken);
     try {

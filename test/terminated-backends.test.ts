@@ -59,12 +59,15 @@ test("every connection is named after the part of the product that holds it", as
 });
 
 test("terminating every backend ends no process: requests, subscriptions (after resync) and the worker resume", async () => {
-  // Once in ten runs on a loaded machine no resync came within 30 s: what the server said then.
-  onTestFailed(() => console.log(`npm start's output:\n${main.output()}`));
   const token = await tokenFor(database, "terminated@example.com");
   const created = await graphql(url, CREATE, { token, variables: { name: "before" } });
   const campaignId = created.data.createCampaign.result.rowId as string;
   const events = await watchCampaign(url, campaignId, token);
+  onTestFailed(() =>
+    console.log(
+      `npm start's output:\n${main.output()}\nthe subscription's events: ${JSON.stringify(events.events)}; errors: ${JSON.stringify(events.errors)}; ended: ${events.ended}`,
+    ),
+  );
 
   const [{ terminated }] = (await database.query<{ terminated: number }>(
     "select count(pg_terminate_backend(pid))::int as terminated from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",

@@ -6,7 +6,7 @@
 // read a snapshot (for campaignEvents it carries the campaign as it is). A client that reconnects
 // subscribes again, so it gets a fresh one: notifications sent while it was away are lost for good.
 import { jsonParse } from "postgraphile/@dataplan/json";
-import { constant, context, lambda, listen, SafeError } from "postgraphile/grafast";
+import { constant, context, inhibitOnNull, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 
 export const CampaignEventsPlugin = extendSchema((build) => {
@@ -95,7 +95,9 @@ export const CampaignEventsPlugin = extendSchema((build) => {
             return $event.get("count");
           },
           campaign($event) {
-            return campaigns.get({ id: $event.get("campaign_id") });
+            // An event without a campaign (resync) reads nothing: resync comes just after the
+            // database was lost, and must reach the client even if it is not back for everyone.
+            return campaigns.get({ id: inhibitOnNull($event.get("campaign_id")) });
           },
         },
       },
