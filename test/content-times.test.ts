@@ -74,6 +74,32 @@ describe("content times through the API", () => {
     expect(days).toBe(7);
   });
 
+  test("every way of reaching a row shows the same times: a list, the root list, one by key, through a join row", async () => {
+    const [{ schtick_id: schtickId }] = (await database.query<{ schtick_id: string }>(
+      "select schtick_id from app_public.character_schticks where campaign_id = $1 limit 1",
+      [campaignId],
+    )) as [{ schtick_id: string }];
+    const response = await graphql(
+      server.url,
+      `query ($campaignId: UUID!, $schtickId: UUID!) {
+         campaignByRowId(rowId: $campaignId) { schticksByCampaignId(condition: { rowId: $schtickId }) { nodes { createdAt updatedAt } } }
+         allSchticks(condition: { rowId: $schtickId }) { nodes { createdAt updatedAt } }
+         schtickByRowId(rowId: $schtickId) { createdAt updatedAt }
+         allCharacterSchticks(condition: { schtickId: $schtickId }, first: 1) { nodes { schtickByCampaignIdAndSchtickId { createdAt updatedAt } } }
+       }`,
+      { token, variables: { campaignId, schtickId } },
+    );
+    expect(response.errors).toBeUndefined();
+    const { campaignByRowId, allSchticks, schtickByRowId, allCharacterSchticks } = response.data;
+    const shown = { createdAt: activatedAt, updatedAt: activatedAt };
+    expect([
+      campaignByRowId.schticksByCampaignId.nodes[0],
+      allSchticks.nodes[0],
+      schtickByRowId,
+      allCharacterSchticks.nodes[0].schtickByCampaignIdAndSchtickId,
+    ]).toEqual([shown, shown, shown, shown]);
+  });
+
   test("a row edited afterwards shows its edit time; one added afterwards shows its own; psql's functions agree with the API", async () => {
     const [first] = (await schticks({ first: 1, orderBy: ["NAME_ASC"] })).nodes;
     const edited = await graphql(

@@ -151,6 +151,7 @@ const ABOUT_THE_CALLER = ["current_user", "current_user_id", "current_user_is_ad
 // These say what a content row shows as its times (sql/112_content_shown_times.sql): whoever sees the row may ask.
 const aboutAContentRow = async () => [
   "content_shown_time",
+  "campaign_activated_at",
   ...(
     await database.query<{ name: string }>(
       "select content.name || suffix as name from unnest(app_private.content_tables()) as content(name), unnest(array['_created_at', '_updated_at']) as suffix",

@@ -14,6 +14,7 @@ import { namedUrl } from "../db/connection.ts";
 import type { DB } from "../db/kysely.ts";
 import type { Exposure } from "../server/exposure.ts";
 import { CampaignEventsPlugin } from "./campaign-events.ts";
+import { ContentTimesPlugin } from "./content-times.ts";
 import { makeImagesPlugin } from "./images.ts";
 import { InputValuesPlugin } from "./input-values.ts";
 import { makeIntrospectionPlugin } from "./introspection.ts";
@@ -62,6 +63,7 @@ export function makePreset(options: PresetOptions): { preset: GraphileConfig.Pre
     extends: [PostGraphileAmberPreset],
     plugins: [
       CampaignEventsPlugin,
+      ContentTimesPlugin,
       makeImagesPlugin(options.db),
       makeOperationLimitsPlugin(options.limits),
       RefusedChangesPlugin,
