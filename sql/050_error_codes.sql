@@ -27,6 +27,7 @@ create or replace function app_private.error_codes() returns table (code text, m
     ('CE101', 'there is no master template to seed from (run npm run template:load)', 'Load it with: npm run template:load'),
     ('CE103', 'the master template cannot be seeded from itself', null),
     ('CE104', 'the campaign is already seeded', 'A campaign is seeded once, when it is created.'),
+    ('CE105', 'nothing to publish: the master template has not changed since its last version', 'Edit the master template''s content first.'),
     ('CE110', 'records of that table have no image', null),
     ('CE111', 'the record''s image changed while a new one was uploading', null),
     ('CE201', 'sign in to create a campaign',

@@ -11,7 +11,7 @@ create materialized view ops.mv_active_campaigns as
          (select max(l.created_at) from app_public.campaign_state_log l where l.campaign_id = c.id) as last_transition_at
     from app_public.campaigns c
     left join app_public.campaign_timers t on t.campaign_id = c.id
-   where c.status <> 'EXPIRED' and not c.is_master_template
+   where c.status <> 'EXPIRED' and not app_private.is_template(c)
    group by c.id;
 create unique index mv_active_campaigns_campaign_id_idx on ops.mv_active_campaigns (campaign_id);
 comment on materialized view ops.mv_active_campaigns is

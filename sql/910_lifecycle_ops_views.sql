@@ -29,7 +29,7 @@ create or replace view ops.campaign_state_distribution as
   select s.status, count(c.id) as campaigns,
          count(c.id) filter (where c.updated_at > now() - interval '24 hours') as changed_last_24h
     from unnest(enum_range(null::app_public.campaign_status)) as s(status)
-    left join app_public.campaigns c on c.status = s.status and not c.is_master_template
+    left join app_public.campaigns c on c.status = s.status and not app_private.is_template(c)
    group by s.status
    order by s.status;
 comment on view ops.campaign_state_distribution is E'How many campaigns are in each lifecycle state.';

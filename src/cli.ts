@@ -2,6 +2,7 @@
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 import "./config.ts";
 import { Command } from "commander";
+import { sql } from "kysely";
 import { issueToken } from "./auth/issue-token.ts";
 import { openDatabase } from "./db/database.ts";
 import { createKysely } from "./db/kysely.ts";
@@ -53,6 +54,27 @@ program
       progress.stop();
       console.log(created ? `master template created: campaign ${campaignId}` : `master template already there: campaign ${campaignId}`);
     } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command("template:publish")
+  .description("publish the master template's current content as the next version (new campaigns are seeded from it)")
+  .option("--note <text>", "what changed", "")
+  .action(async (options: { note: string }) => {
+    const database = await openDatabase();
+    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
+    try {
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+      const {
+        rows: [published],
+      } = await sql<{ version: number; row_counts: Record<string, number> }>`
+        select version, row_counts from app_public.publish_template(${options.note})`.execute(db);
+      const counts = Object.entries(published!.row_counts).map(([table, count]) => `${count} ${table}`);
+      console.log(`template version ${published!.version} published: ${counts.join(", ")}`);
+    } finally {
+      await db.destroy();
       await database.close();
     }
   });

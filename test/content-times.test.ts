@@ -189,6 +189,7 @@ describe("a hand-over", () => {
         [await masterTemplateId(database)],
       );
     }
+    await database.query("select app_public.publish_template('twice as large')");
     await database.query("select app_private.add_pool_campaign('master')");
 
     const small = await handOver(await createUser(database, "small@example.com"));

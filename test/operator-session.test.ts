@@ -120,6 +120,19 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     await database.query("select app_public.set_pools_enabled(true)");
     expect(await one("select app_private.pools_enabled() as enabled")).toEqual({ enabled: true });
   },
+  master_template_changed: async () => {
+    expect(await one("select app_public.master_template_changed() as changed")).toEqual({ changed: false });
+  },
+  publish_template: async () => {
+    await database.query(
+      `update app_public.weapons set damage = damage + 1
+        where id = (select w.id from app_public.weapons w join app_public.campaigns c on c.id = w.campaign_id where c.is_master_template limit 1)`,
+    );
+    expect(await one("select version, published_by from app_public.publish_template('from psql')")).toEqual({
+      version: 2,
+      published_by: null,
+    });
+  },
   admin_dashboard: async () => {
     expect(Object.keys((await one("select app_public.admin_dashboard() as dashboard")).dashboard)).toContain("pool");
   },

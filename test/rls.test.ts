@@ -41,10 +41,11 @@ describe("campaign visibility", () => {
     expect(names(await graphql(server.url, CAMPAIGN_NAMES, { token: carol }))).toEqual(["bob's campaign"]);
   });
 
-  test("an admin sees every campaign, pool campaigns included", async () => {
+  test("an admin sees every campaign, pool campaigns and the template's versions included", async () => {
     const campaigns = `{ allCampaigns(condition: { isPool: false }) { nodes { name } } }`;
     expect(names(await graphql(server.url, campaigns, { token: admin }))).toEqual([
       "Master template",
+      "Master template, version 1",
       "alice's campaign",
       "bob's campaign",
     ]);

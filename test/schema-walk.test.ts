@@ -397,6 +397,18 @@ const MUTATIONS: Record<string, Case> = {
     },
     refused: ["CE308", "CE308"],
   },
+  publishTemplate: {
+    party: "admin",
+    // Something to publish: a master template weapon one point stronger.
+    input: async () => {
+      await database.query(
+        `update app_public.weapons set damage = damage + 1
+          where id = (select w.id from app_public.weapons w join app_public.campaigns c on c.id = w.campaign_id where c.is_master_template limit 1)`,
+      );
+      return { note: "walked" };
+    },
+    refused: ["42501", "42501"],
+  },
   recoverTimers: { party: "admin", input: () => ({}), refused: ["42501", "42501"] },
   replenishPools: { party: "admin", input: () => ({}), refused: ["42501", "42501"] },
   setPoolsEnabled: { party: "admin", input: () => ({ enabled: true }), refused: ["42501", "42501"] },

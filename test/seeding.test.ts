@@ -136,13 +136,13 @@ describe("seed_campaign refuses, and changes nothing", () => {
     });
   });
 
-  test("when there is no master template, naming npm run template:load", async () => {
+  test("when no master template was loaded (no version of it published), naming npm run template:load", async () => {
     const target = await emptyCampaign(database, "early@example.com");
     const client = new pg.Client({ connectionString: database.ownerUrl });
     await client.connect();
     try {
       await client.query("begin");
-      await client.query("update app_public.campaigns set is_master_template = false where is_master_template");
+      await client.query("update app_public.campaigns set template_version = null; delete from app_public.template_versions");
       const error = await client.query("select app_private.seed_campaign($1)", [target]).catch((e) => e);
       expect(error).toMatchObject({ code: "CE101", hint: expect.stringMatching(/npm run template:load/) });
     } finally {

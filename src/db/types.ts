@@ -242,6 +242,10 @@ export interface AppPublicCampaigns {
    */
   is_pool: Generated<boolean>;
   /**
+   * A published version's frozen copy of the master template's content (template_versions), seeded from; never anyone's campaign.
+   */
+  is_template_version: Generated<boolean>;
+  /**
    * When the campaign was launched (launch_campaign).
    */
   launched_at: Timestamp | null;
@@ -289,6 +293,10 @@ export interface AppPublicCampaigns {
    * The target the campaign is launched at.
    */
   target_id: string | null;
+  /**
+   * The template version the campaign was seeded from (none: seeded before versions, or the master template itself).
+   */
+  template_version: number | null;
   /**
    * When the campaign was last changed.
    */
@@ -1031,6 +1039,37 @@ export interface AppPublicTargets {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AppPublicTemplateVersions {
+  /**
+   * The campaign that holds the version's frozen content.
+   */
+  content_campaign_id: string;
+  /**
+   * A hash of the master template's content when it was published: equal to the current one when nothing changed since.
+   */
+  content_fingerprint: string;
+  /**
+   * What changed, as the publisher put it.
+   */
+  note: Generated<string>;
+  /**
+   * When it was published.
+   */
+  published_at: Generated<Timestamp>;
+  /**
+   * The admin who published it (none for an operator's psql session or the first load).
+   */
+  published_by: string | null;
+  /**
+   * How many rows of each content table the version has.
+   */
+  row_counts: Json;
+  /**
+   * The version's number: 1, 2, …
+   */
+  version: number;
+}
+
 export interface AppPublicTimerExecutions {
   /**
    * The timer's campaign.
@@ -1361,6 +1400,7 @@ export interface DB {
   "app_public.target_bands": AppPublicTargetBands;
   "app_public.target_populations": AppPublicTargetPopulations;
   "app_public.targets": AppPublicTargets;
+  "app_public.template_versions": AppPublicTemplateVersions;
   "app_public.timer_executions": AppPublicTimerExecutions;
   "app_public.users": AppPublicUsers;
   "app_public.vehicles": AppPublicVehicles;

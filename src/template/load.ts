@@ -1,5 +1,7 @@
 // `npm run template:load` (and `npm start` on an empty database): creates the master template
-// campaign from the generator, in one transaction. Idempotent: an existing template is kept.
+// campaign from the generator and publishes it as template version 1, in one transaction.
+// Idempotent: an existing template is kept (and published first if it never was, as in a database
+// from before template versions).
 import { type Kysely, sql } from "kysely";
 import { config, imageKitConfig } from "../config.ts";
 import type { DB } from "../db/kysely.ts";
@@ -18,15 +20,27 @@ async function findMasterTemplate(db: Kysely<DB>): Promise<string | undefined> {
   return row?.id;
 }
 
+/** Publishes the master template as the first version, if no version was ever published. */
+async function publishFirstVersion(db: Kysely<DB>): Promise<void> {
+  await sql`select app_public.publish_template('first version')
+             where not exists (select 1 from app_public.template_versions)`.execute(db);
+}
+
 export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promise<{ campaignId: string; created: boolean }> {
   const existing = await findMasterTemplate(db);
-  if (existing) return { campaignId: existing, created: false };
+  if (existing) {
+    // CE105: another process published it in the meantime.
+    await publishFirstVersion(db).catch((error: { code?: string }) => {
+      if (error.code !== "CE105") throw error;
+    });
+    return { campaignId: existing, created: false };
+  }
 
   const content: TemplateContent = generateTemplate(options.urlEndpoint);
   // The database's list of content tables, which is also the order their references need.
   const { rows } = await sql<{ tables: (keyof TemplateContent)[] }>`select app_private.content_tables() as tables`.execute(db);
   const tables = rows[0]!.tables;
-  const total = tables.length + 2;
+  const total = tables.length + 3;
   const progress = (done: number, step: string) => options.onProgress?.(done, total, step);
 
   return db.transaction().execute(async (trx) => {
@@ -66,6 +80,8 @@ export async function loadTemplate(db: Kysely<DB>, options: LoadOptions): Promis
           .execute();
       progress(index + 3, `${rows.length} ${table}`);
     }
+    await publishFirstVersion(trx);
+    progress(total, "version 1 published");
     return { campaignId: campaign.id, created: true };
   });
 }
