@@ -77,7 +77,10 @@ describe("updateCampaign obeys the limits createCampaign does (CE202)", () => {
     });
     expect(response.errors?.[0]).toMatchObject({ message: "name must not be empty or blank", extensions: { code: "CE202" } });
     expect(
-      await database.query("select id from app_public.campaigns where not is_pool and id <> $1 and not is_master_template and not is_template_version", [campaign]),
+      await database.query(
+        "select id from app_public.campaigns where not is_pool and id <> $1 and not is_master_template and not is_template_version",
+        [campaign],
+      ),
     ).toEqual([]);
   });
 });
