@@ -34,8 +34,14 @@ $$;
 comment on function app_private.content_summary(uuid) is
   E'A campaign''s content in brief: a hash of every content row (without campaign_id and timestamps), equal when the content is, and the rows per table.';
 
--- What new campaigns are seeded from. One refusal (CE101) for a database whose template was never
--- loaded: loading it publishes the first version.
+-- What new campaigns are seeded from: the latest version (null before the first). One refusal
+-- (CE101) for a database whose template was never loaded: loading it publishes the first version.
+create or replace function app_private.latest_template_version() returns integer
+  language sql stable
+  as $$ select max(version) from app_public.template_versions $$;
+comment on function app_private.latest_template_version() is
+  E'The number of the latest published template version; null when none was published.';
+
 create or replace function app_private.current_template_version() returns app_public.template_versions
   language plpgsql stable
   set search_path = pg_catalog, public, pg_temp
@@ -43,7 +49,7 @@ create or replace function app_private.current_template_version() returns app_pu
 declare
   v_version app_public.template_versions;
 begin
-  select * into v_version from app_public.template_versions order by version desc limit 1;
+  select * into v_version from app_public.template_versions where version = app_private.latest_template_version();
   if not found then
     raise exception 'there is no master template to seed from: no version of it was published'
       using errcode = 'CE101', hint = 'Load it with: npm run template:load';
@@ -72,7 +78,7 @@ begin
   perform app_private.assert_admin();
   v_template := app_private.master_template();
   return (app_private.content_summary(v_template.id)).fingerprint is distinct from
-         (select content_fingerprint from app_public.template_versions order by version desc limit 1);
+         (select content_fingerprint from app_public.template_versions where version = app_private.latest_template_version());
 end;
 $$;
 comment on function app_public.master_template_changed() is
@@ -95,7 +101,7 @@ begin
   -- One publish at a time: the second waits, then finds nothing left to publish.
   lock table app_public.template_versions in share row exclusive mode;
   v_template := app_private.master_template();
-  select * into v_latest from app_public.template_versions order by version desc limit 1;
+  select * into v_latest from app_public.template_versions where version = app_private.latest_template_version();
   v_content := app_private.content_summary(v_template.id);
   if v_latest.content_fingerprint = v_content.fingerprint then
     raise exception 'nothing to publish: the master template has not changed since version %', v_latest.version
@@ -113,6 +119,10 @@ begin
           v_content.row_counts, v_content.fingerprint, v_content_campaign)
   returning * into v_version;
   update app_public.campaigns set template_version = v_version.version where id = v_content_campaign;
+  -- The rolling refresh: the pools' campaigns of older versions are replaced by their refills.
+  perform app_private.enqueue_pool_refill('master', refill_now => true);
+  perform app_private.enqueue_pool_refill('user', user_id, refill_now => true)
+     from app_public.campaigns where is_pool and pool_type = 'user';
   perform pg_notify('pool', json_build_object('event', 'template_published', 'version', v_version.version)::text);
   return v_version;
 end;

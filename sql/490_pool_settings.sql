@@ -14,18 +14,29 @@ comment on function app_private.pool_target_size() is
   E'How many campaigns the master pool keeps ready (set_pool_target).';
 
 -- The pools' sizes, counted in one place: the partial index on pooled campaigns answers it.
--- A user has at most one user pool campaign (campaigns_one_user_pool_per_user).
+-- A user has at most one user pool campaign (campaigns_one_user_pool_per_user). master_current:
+-- those seeded from the current template version (the others are replaced, sql/510_replenish_pool.sql).
+do $$
+begin
+  -- master_current was added: a function's out parameters change only by dropping it.
+  if not exists (select 1 from pg_catalog.pg_proc where proname = 'pool_sizes' and 'master_current' = any(proargnames)) then
+    drop function if exists app_private.pool_sizes();
+  end if;
+end
+$$;
 create or replace function app_private.pool_sizes(out master_ready integer, out master_oldest_at timestamptz,
-                                                  out user_pools integer) returns record
+                                                  out user_pools integer, out master_current integer) returns record
   language sql stable
   as $$
     select (count(*) filter (where pool_type = 'master'))::integer,
            min(pool_created_at) filter (where pool_type = 'master'),
-           (count(*) filter (where pool_type = 'user'))::integer
+           (count(*) filter (where pool_type = 'user'))::integer,
+           (count(*) filter (where pool_type = 'master'
+                               and template_version = app_private.latest_template_version()))::integer
       from app_public.campaigns where is_pool
   $$;
 comment on function app_private.pool_sizes() is
-  E'How many campaigns wait in the master pool (and since when the oldest), and how many users have a user pool campaign.';
+  E'How many campaigns wait in the master pool (since when the oldest, how many of the current template version), and how many users have a user pool campaign.';
 
 create or replace function app_private.master_pool_ready() returns integer
   language sql stable

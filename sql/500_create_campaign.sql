@@ -83,16 +83,17 @@ begin
    where is_pool and pool_type = 'user' and user_id = creator_id
    limit 1 for update skip locked;
   if not found then
+    -- One of the current template version first, while a rolling refresh replaces the others.
     select * into v_campaign from app_public.campaigns
      where is_pool and pool_type = 'master'
-     order by pool_created_at
+     order by template_version is not distinct from app_private.latest_template_version() desc, pool_created_at
      limit 1 for update skip locked;
   end if;
   return v_campaign;
 end;
 $$;
 comment on function app_private.claim_pool_campaign(uuid) is
-  E'Locks and returns the campaign create_campaign hands over: the user''s own pool campaign, else the oldest master pool one; null when none is ready.';
+  E'Locks and returns the campaign create_campaign hands over: the user''s own pool campaign, else the oldest master pool one (of the current template version, if any); null when none is ready.';
 
 -- A hand-over writes the campaign row alone: its created_at follows its activation
 -- (sql/110_timestamps.sql), its content shows the activation where it is older

@@ -24,6 +24,32 @@ create or replace function app_private.pool_lock_key(wanted_pool app_public.pool
 comment on function app_private.pool_lock_key(app_public.pool_type, uuid) is
   E'The transaction advisory lock add_pool_campaign takes for a pool; whoever holds it holds off that pool''s refills.';
 
+-- Pool campaigns seeded from an older template version are replaced, as a rolling refresh after
+-- a publish: the master pool counts only current ones towards its target, and every campaign it
+-- adds retires one stale campaign in the same transaction (the oldest not being handed over), so
+-- the number ready never drops meanwhile. Once the current ones reach the target, the stale rest
+-- go. A user's own pool campaign, one at most, is replaced in one transaction. Deleting a campaign
+-- deletes its content; the images it shared stay (sql/330_image_purge.sql).
+create or replace function app_private.retire_stale_pool_campaigns(wanted_pool app_public.pool_type, pool_user_id uuid,
+                                                                    how_many integer) returns integer
+  language sql volatile
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    with stale as (
+      select id from app_public.campaigns
+       where is_pool and pool_type = wanted_pool and (pool_user_id is null or user_id = pool_user_id)
+         and template_version is distinct from app_private.latest_template_version()
+       order by pool_created_at
+       limit how_many
+       for update skip locked
+    ), retired as (
+      delete from app_public.campaigns c using stale where c.id = stale.id returning c.id
+    )
+    select count(*)::integer from retired
+  $$;
+comment on function app_private.retire_stale_pool_campaigns(app_public.pool_type, uuid, integer) is
+  E'Deletes up to how_many pool campaigns of an older template version (oldest first, skipping any being handed over); returns how many.';
+
 -- Adds one seeded campaign to a pool below its target, or returns null when the pool is full (or
 -- pools are off). An advisory lock per pool serialises concurrent replenishers: each counts what
 -- the previous one committed, so the pool never overshoots its target.
@@ -45,11 +71,13 @@ begin
   end if;
 
   if wanted_pool = 'master' then
-    if app_private.master_pool_ready() >= app_private.pool_target_size() then
+    if (select master_current from app_private.pool_sizes()) >= app_private.pool_target_size() then
+      perform app_private.retire_stale_pool_campaigns('master', null, app_private.pool_target_max());
       return null;
     end if;
     select user_id into v_owner from app_private.master_template();
   else
+    perform app_private.retire_stale_pool_campaigns('user', pool_user_id, 1);
     -- At most one user pool campaign per user.
     if exists (select 1 from app_public.campaigns where is_pool and pool_type = 'user' and user_id = pool_user_id)
        or not exists (select 1 from app_public.users where id = pool_user_id) then
@@ -62,13 +90,16 @@ begin
   values (v_owner, 'Pool campaign', true, wanted_pool)
   returning * into v_campaign;
   v_campaign := app_private.seed_campaign(v_campaign.id);
+  if wanted_pool = 'master' then
+    perform app_private.retire_stale_pool_campaigns('master', null, 1);
+  end if;
   perform pg_notify('pool', json_build_object('event', 'pool_replenished', 'campaign_id', v_campaign.id,
                                               'pool_type', wanted_pool, 'seeding_ms', v_campaign.seeding_duration_ms)::text);
   return v_campaign.id;
 end;
 $$;
 comment on function app_private.add_pool_campaign(app_public.pool_type, uuid) is
-  E'Creates and seeds one pool campaign when the pool is below its target (master: pool_target_size; user: 1); null otherwise.';
+  E'Creates and seeds one pool campaign when the pool is below its target of current-version campaigns (master: pool_target_size; user: 1), retiring a stale one; null otherwise.';
 
 -- While a replenish_pool job runs, its connection holds a session advisory lock (class 1885, key:
 -- the pool), so dashboards count the pools being refilled right now exactly, without a table to

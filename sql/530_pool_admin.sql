@@ -3,17 +3,28 @@
 
 -- The pools at a glance, in one place: pool_status() gives it to admins as JSON, the view
 -- ops.pool_status to operators in psql.
+do $$
+begin
+  -- template_version and master_current were added: out parameters change only by dropping the
+  -- function (and ops.pool_status, which sql/920_pool_ops_views.sql makes again).
+  if not exists (select 1 from pg_catalog.pg_proc where proname = 'pool_report' and 'master_current' = any(proargnames)) then
+    drop function if exists app_private.pool_report() cascade;
+  end if;
+end
+$$;
 create or replace function app_private.pool_report(out enabled boolean, out master_ready integer, out master_target integer,
                                                    out being_created integer, out master_oldest_at timestamptz,
-                                                   out user_pools integer, out health jsonb) returns record
+                                                   out user_pools integer, out health jsonb,
+                                                   out template_version integer, out master_current integer) returns record
   language sql stable
   as $$
     select app_private.pools_enabled(), sizes.master_ready, app_private.pool_target_size(),
-           app_private.pools_being_replenished(), sizes.master_oldest_at, sizes.user_pools, app_private.pool_health()
+           app_private.pools_being_replenished(), sizes.master_oldest_at, sizes.user_pools, app_private.pool_health(),
+           app_private.latest_template_version(), sizes.master_current
       from app_private.pool_sizes() sizes
   $$;
 comment on function app_private.pool_report() is
-  E'Pools on or off; master ready / target / being created / oldest; user pools; health (ok, warning or critical, with the reason).';
+  E'Pools on or off; master ready / target / being created / oldest; user pools; health (ok, warning or critical, with the reason); the template version and how many ready master campaigns carry it.';
 
 -- security definer (these functions): admins see every campaign through RLS anyway, but settings,
 -- jobs and graphile-worker's tables are app_private's and graphile_worker's.
@@ -32,13 +43,15 @@ begin
       'ready', v_report.master_ready,
       'target', v_report.master_target,
       'being_created', v_report.being_created,
-      'oldest_age_seconds', round(extract(epoch from now() - v_report.master_oldest_at))::bigint),
+      'oldest_age_seconds', round(extract(epoch from now() - v_report.master_oldest_at))::bigint,
+      'on_current_version', v_report.master_current),
+    'template_version', v_report.template_version,
     'user_pools', jsonb_build_object('users', v_report.user_pools, 'total', v_report.user_pools),
     'health', v_report.health);
 end;
 $$;
 comment on function app_public.pool_status() is
-  E'Admins only. The pools at a glance: master ready / target / being created / oldest age, user pools, health (ok, warning or critical, with the reason).';
+  E'Admins only. The pools at a glance: master ready / target / being created / oldest age / how many of the current template version, user pools, health (ok, warning or critical, with the reason), the template version.';
 
 create or replace function app_public.replenish_pools() returns jsonb
   language plpgsql volatile security definer

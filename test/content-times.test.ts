@@ -172,9 +172,11 @@ describe("a hand-over", () => {
   }
 
   test("writes as many rows from a template twice as large: a handful, whatever its size", async () => {
-    await database.query("select app_private.set_setting('pool_target_size', '2')");
+    await database.query("select app_private.set_setting('pool_target_size', '1')");
     await database.query("select app_private.add_pool_campaign('master')");
-    // The template doubles: every schtick and weapon once more, under another name.
+    const small = await handOver(await createUser(database, "small@example.com"));
+    // The template doubles (every schtick and weapon once more, under another name), is published,
+    // and a pool campaign of the new version is seeded.
     for (const table of ["schticks", "weapons"]) {
       const columns = (
         await database.query<{ name: string }>(
@@ -191,8 +193,6 @@ describe("a hand-over", () => {
     }
     await database.query("select app_public.publish_template('twice as large')");
     await database.query("select app_private.add_pool_campaign('master')");
-
-    const small = await handOver(await createUser(database, "small@example.com"));
     const large = await handOver(await createUser(database, "large@example.com"));
     expect((await rowCounts(database, large.id)).schticks).toBe(2 * (await rowCounts(database, small.id)).schticks!);
     expect(large.rowsWritten).toBe(small.rowsWritten);

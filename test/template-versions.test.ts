@@ -131,3 +131,56 @@ test("npm run template:publish publishes as an operator, and says what", async (
   const [third] = await database.query("select note, published_by from app_public.template_versions where version = 3");
   expect(third).toEqual({ note: "from the command line", published_by: null });
 }, 60_000);
+
+test("after a publish, the pools' campaigns are replaced by the new version's without the ready count ever dropping", async () => {
+  await database.query("select app_private.set_setting('pool_target_size', '3'), app_private.set_setting('pool_min_ready', '2')");
+  const step = () => database.query<{ id: string | null }>("select app_private.add_pool_campaign('master') as id");
+  while ((await step())[0]!.id) {}
+  const userId = (await database.query<{ id: string }>("select id from app_public.users where email = 'user@example.com'"))[0]!.id;
+  await database.query("select app_private.add_pool_campaign('user', $1)", [userId]);
+  const pooled = () =>
+    database.query<{ id: string; pool_type: string; template_version: number }>(
+      "select id, pool_type, template_version from app_public.campaigns where is_pool order by pool_created_at",
+    );
+  const stale = await pooled();
+  const sharedImages = await database.query<{ image_id: string }>(
+    "select distinct image_id from app_public.schticks where campaign_id = any($1::uuid[]) and image_id is not null",
+    [stale.map((campaign) => campaign.id)],
+  );
+  expect(sharedImages.length).toBeGreaterThan(0);
+
+  await database.query("update app_public.schticks set description = 'Refreshed' where id = $1", [masterSchtickId]);
+  const [{ version }] = (await database.query<{ version: number }>("select version from app_public.publish_template('refresh')")) as [
+    { version: number },
+  ];
+  // The publish asked for the refills that replace them.
+  expect(
+    (await database.query<{ key: string }>("select key from graphile_worker.jobs where task_identifier = 'replenish_pool' order by 1")).map(
+      (job) => job.key,
+    ),
+  ).toEqual(expect.arrayContaining(["replenish_pool:master", `replenish_pool:user:${userId}`]));
+
+  // Each step is one refill transaction: the ready count, checked after every one, never drops.
+  const ready = async () => (await pooled()).filter((campaign) => campaign.pool_type === "master").length;
+  const readyCounts = [await ready()];
+  while ((await step())[0]!.id) readyCounts.push(await ready());
+  readyCounts.push(await ready());
+  expect(readyCounts.every((count) => count >= 3)).toBe(true);
+  await database.query("select app_private.add_pool_campaign('user', $1)", [userId]);
+
+  const fresh = await pooled();
+  expect(fresh.map((campaign) => [campaign.pool_type, campaign.template_version])).toEqual([
+    ["master", version],
+    ["master", version],
+    ["master", version],
+    ["user", version],
+  ]);
+  // The retired campaigns are gone with their content; the images they shared stay.
+  const staleIds = stale.map((campaign) => campaign.id);
+  expect(await database.query("select id from app_public.campaigns where id = any($1::uuid[])", [staleIds])).toEqual([]);
+  expect(await database.query("select id from app_public.schticks where campaign_id = any($1::uuid[])", [staleIds])).toEqual([]);
+  expect(
+    (await database.query("select id from app_public.images where id = any($1::uuid[])", [sharedImages.map((row) => row.image_id)])).length,
+  ).toBe(sharedImages.length);
+  expect((await database.query("select app_public.pool_status() -> 'master' -> 'on_current_version' as n"))[0]).toEqual({ n: 3 });
+});

@@ -1319,10 +1319,12 @@ export interface OpsPoolStatus {
   being_created: Int8 | null;
   enabled: boolean | null;
   health: string | null;
+  master_on_current_version: number | null;
   master_ready: number | null;
   master_target: number | null;
   oldest_master: Interval | null;
   reason: string | null;
+  template_version: number | null;
   user_pools: Int8 | null;
 }
 
