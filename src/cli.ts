@@ -1,12 +1,15 @@
 // The project's command line: `node src/cli.ts <command>` (npm scripts wrap each command).
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 import "./config.ts";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { Command } from "commander";
 import { sql } from "kysely";
 import { issueToken } from "./auth/issue-token.ts";
 import { openDatabase } from "./db/database.ts";
 import { createKysely } from "./db/kysely.ts";
 import { migrate } from "./db/migrate.ts";
+import { exportTemplate, loadTemplateFile } from "./template/file.ts";
 import { ensureMasterTemplate } from "./template/load.ts";
 import { stepProgress } from "./template/progress.ts";
 
@@ -44,8 +47,10 @@ program
 
 program
   .command("template:load")
-  .description("create the master template campaign (kept if it exists)")
-  .action(async () => {
+  .description("create the master template campaign (kept if it exists); with FILE, load that content and publish it")
+  .argument("[file]", "a template file (see template:export) to make the master template's content")
+  .option("--note <text>", "what changed, for the version FILE publishes", "")
+  .action(async (filePath: string | undefined, options: { note: string }) => {
     const database = await openDatabase();
     const progress = stepProgress("master template");
     try {
@@ -53,7 +58,39 @@ program
       const { campaignId, created } = await ensureMasterTemplate(database.ownerUrl, progress.update);
       progress.stop();
       console.log(created ? `master template created: campaign ${campaignId}` : `master template already there: campaign ${campaignId}`);
+      if (filePath) {
+        const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
+        try {
+          const version = await loadTemplateFile(db, filePath, options.note || `loaded from ${path.basename(filePath)}`);
+          console.log(
+            version === null
+              ? `nothing to publish: ${filePath} is the current version's content`
+              : `template version ${version} published from ${filePath}`,
+          );
+        } finally {
+          await db.destroy();
+        }
+      }
     } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command("template:export")
+  .description("write the master template's content to a template file")
+  .argument("<file>", "where to write it (JSON)")
+  .action(async (filePath: string) => {
+    const database = await openDatabase();
+    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
+    try {
+      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+      const file = await exportTemplate(db);
+      await writeFile(filePath, `${JSON.stringify(file, null, 1)}\n`);
+      const counts = Object.entries(file.tables).map(([table, rows]) => `${rows.length} ${table}`);
+      console.log(`wrote ${filePath}: ${file.images.length} images, ${counts.join(", ")}`);
+    } finally {
+      await db.destroy();
       await database.close();
     }
   });
