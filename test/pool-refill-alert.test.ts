@@ -48,9 +48,14 @@ describe("pool_refill_failing", () => {
       details: { pool_type: "master", user_id: null, error: "weapons are out of stock (test)", code: "P0001" },
       resolved_at: null,
     });
-    // Committed although the job failed: the job is still there, with the same error, for a retry.
-    const [job] = await database.query<{ attempts: number; last_error: string; locked_at: Date | null }>(
-      "select attempts, last_error, locked_at from graphile_worker.jobs where key = 'replenish_pool:master'",
+    // Committed although the job failed: the job is still there, with the same error, for a retry
+    // (graphile-worker records the failure just after the task committed the alert).
+    const [job] = await waitFor(
+      () =>
+        database.query<{ attempts: number; last_error: string | null; locked_at: Date | null }>(
+          "select attempts, last_error, locked_at from graphile_worker.jobs where key = 'replenish_pool:master'",
+        ),
+      (jobs) => jobs[0]?.last_error != null,
     );
     expect(job!.attempts).toBeGreaterThanOrEqual(1);
     expect(job!.last_error).toContain("weapons are out of stock (test)");
