@@ -39,6 +39,7 @@ create or replace function app_private.error_codes() returns table (code text, m
     ('CE206', 'pool_created_at never changes', null),
     ('CE207', 'a user pool needs a user', null),
     ('CE208', 'the pools switch takes true or false, not null', null),
+    ('CE209', 'pool_target_mode is fixed or adaptive', null),
     ('CE301', 'the campaign was launched already (refresh its offers instead)',
      'To reach people who joined the target since, refresh its offers.'),
     ('CE302', 'only a CREATED campaign can be launched (the message says what it is)', null),

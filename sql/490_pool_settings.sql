@@ -7,11 +7,24 @@ create or replace function app_private.pools_enabled() returns boolean
 comment on function app_private.pools_enabled() is
   E'False when an admin switched the pools off (set_pools_enabled): every campaign is then seeded inline.';
 
+-- pool_target_mode: fixed (the target an admin set) or adaptive (the one the pool monitor derives
+-- from the assignment history every minute, sql/515_pool_sizing.sql; the fixed one until then).
+create or replace function app_private.pool_target_mode() returns text
+  language sql stable
+  as $$ select app_private.setting('pool_target_mode', '"fixed"') #>> '{}' $$;
+comment on function app_private.pool_target_mode() is
+  E'fixed (the target set_pool_target set) or adaptive (the pool monitor sizes the master pool).';
+
 create or replace function app_private.pool_target_size() returns integer
   language sql stable
-  as $$ select app_private.setting('pool_target_size', '3')::integer $$;
+  as $$
+    select case when app_private.pool_target_mode() = 'adaptive'
+                then coalesce((app_private.setting('pool_adaptive_target', 'null') #>> '{}')::integer,
+                              app_private.setting('pool_target_size', '3')::integer)
+                else app_private.setting('pool_target_size', '3')::integer end
+  $$;
 comment on function app_private.pool_target_size() is
-  E'How many campaigns the master pool keeps ready (set_pool_target).';
+  E'How many campaigns the master pool keeps ready: set_pool_target''s, or in adaptive mode the pool monitor''s.';
 
 -- The pools' sizes, counted in one place: the partial index on pooled campaigns answers it.
 -- A user has at most one user pool campaign (campaigns_one_user_pool_per_user). master_current:

@@ -107,11 +107,12 @@ begin
     format('Deleted %s pool campaigns older than %s.', cardinality(v_stale), v_max_age_text),
     jsonb_build_object('deleted', to_jsonb(v_stale)));
 
-  if app_private.pools_enabled() and app_private.master_pool_ready() < v_metrics.master_target then
+  perform app_private.apply_adaptive_pool_target();
+  if app_private.pools_enabled() and app_private.master_pool_ready() < app_private.pool_target_size() then
     perform app_private.enqueue_pool_refill('master', refill_now => true);
   end if;
   return v_metrics;
 end;
 $$;
 comment on function app_private.monitor_pools() is
-  E'Records pool metrics, raises or resolves pool_low / pool_slow_seeding / pool_stale, deletes stale pool campaigns and refills the master pool.';
+  E'Records pool metrics, raises or resolves pool_low / pool_slow_seeding / pool_stale, deletes stale pool campaigns, applies the adaptive target (in adaptive mode) and refills the master pool.';

@@ -44,7 +44,8 @@ begin
       'target', v_report.master_target,
       'being_created', v_report.being_created,
       'oldest_age_seconds', round(extract(epoch from now() - v_report.master_oldest_at))::bigint,
-      'on_current_version', v_report.master_current),
+      'on_current_version', v_report.master_current,
+      'target_mode', app_private.pool_target_mode()),
     'template_version', v_report.template_version,
     'user_pools', jsonb_build_object('users', v_report.user_pools, 'total', v_report.user_pools),
     'health', v_report.health);
@@ -85,6 +86,25 @@ end;
 $$;
 comment on function app_public.set_pool_target(integer) is
   E'Admins only. Sets how many campaigns the master pool keeps ready (0 to pool_target_max, default 50) and refills it.';
+
+create or replace function app_public.set_pool_target_mode(mode text) returns jsonb
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+begin
+  perform app_private.assert_admin();
+  if mode is null or mode not in ('fixed', 'adaptive') then
+    raise exception 'pool_target_mode is fixed or adaptive (got %)', coalesce(quote_literal(mode), 'null') using errcode = 'CE209';
+  end if;
+  perform app_private.set_setting('pool_target_mode', to_jsonb(mode));
+  perform app_private.apply_adaptive_pool_target();
+  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'mode', mode)::text);
+  perform app_private.enqueue_pool_refill('master', refill_now => true);
+  return app_public.pool_status();
+end;
+$$;
+comment on function app_public.set_pool_target_mode(text) is
+  E'Admins only. fixed: the master pool keeps set_pool_target''s target; adaptive: the pool monitor sizes it from the assignment history (sql/515_pool_sizing.sql).';
 
 create or replace function app_public.set_pools_enabled(enabled boolean) returns jsonb
   language plpgsql volatile security definer

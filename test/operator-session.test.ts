@@ -116,6 +116,10 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     await database.query("select app_public.set_pool_target(4)");
     expect(await one("select app_private.pool_target_size() as size")).toEqual({ size: 4 });
   },
+  set_pool_target_mode: async () => {
+    await database.query("select app_public.set_pool_target_mode('fixed')");
+    expect(await one("select app_private.pool_target_mode() as mode")).toEqual({ mode: "fixed" });
+  },
   set_pools_enabled: async () => {
     await database.query("select app_public.set_pools_enabled(true)");
     expect(await one("select app_private.pools_enabled() as enabled")).toEqual({ enabled: true });

@@ -413,6 +413,7 @@ const MUTATIONS: Record<string, Case> = {
   replenishPools: { party: "admin", input: () => ({}), refused: ["42501", "42501"] },
   setPoolsEnabled: { party: "admin", input: () => ({ enabled: true }), refused: ["42501", "42501"] },
   setPoolTarget: { party: "admin", input: () => ({ size: 3 }), refused: ["42501", "42501"] },
+  setPoolTargetMode: { party: "admin", input: () => ({ mode: "fixed" }), refused: ["42501", "42501"] },
 };
 
 // What a refusal must leave as it was: every row of the users' campaigns, audiences, settings and
