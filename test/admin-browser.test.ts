@@ -36,6 +36,8 @@ test("an admin signs in and sees the pool cards follow the target, creations by 
   // The worker filled the master pool (target 3) as the app started.
   await waitFor(text(page, "#master-ready"), (ready) => ready === "3", 30_000);
   expect(await text(page, "#master-target")()).toBe("of a target of 3");
+  expect(await text(page, "#template-version")()).toBe("v1");
+  expect(await text(page, "#template-current")()).toBe("3 of 3 ready carry it");
 
   // Enter in the field submits it: the focus stays there, so a live re-render, which fills the
   // field with the current target unless it has the focus, cannot change what is sent.
@@ -73,6 +75,11 @@ test("an admin signs in and sees the pool cards follow the target, creations by 
   await page.fill("#target-input", "51");
   await page.press("#target-input", "Enter");
   await waitFor(text(page, "#action-message"), (message) => /between 0 and 50/.test(message));
+
+  // Adaptive sizing, switched on by another client, shows on the target at once.
+  const adaptive = await graphql(server.url, `mutation { setPoolTargetMode(input: { mode: "adaptive" }) { result } }`, { token: admin });
+  expect(adaptive.errors).toBeUndefined();
+  await waitFor(text(page, "#master-target"), (target) => /^of a target of \d+ \(adaptive\)$/.test(target));
 
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, "admin-dashboard.png"), fullPage: true });
   await context.close();

@@ -134,9 +134,11 @@ function drawCharts(data) {
 // ---- rendering ------------------------------------------------------------------------------
 
 function render(data) {
-  const { master, user_pools: userPools, health, enabled, target_max: targetMax } = data.pool;
+  const { master, user_pools: userPools, health, enabled, target_max: targetMax, template_version: version } = data.pool;
   $("#master-ready").textContent = String(master.ready);
-  $("#master-target").textContent = `of a target of ${master.target}`;
+  $("#master-target").textContent = `of a target of ${master.target}${master.target_mode === "adaptive" ? " (adaptive)" : ""}`;
+  $("#template-version").textContent = version == null ? "–" : `v${version}`;
+  $("#template-current").textContent = `${master.on_current_version} of ${master.ready} ready carry it`;
   $("#being-created").textContent = String(master.being_created);
   $("#oldest-age").textContent = duration(master.oldest_age_seconds);
   $("#user-pools").textContent = String(userPools.users);
