@@ -15,13 +15,18 @@ create or replace function app_private.pool_target_mode() returns text
 comment on function app_private.pool_target_mode() is
   E'fixed (the target set_pool_target set) or adaptive (the pool monitor sizes the master pool).';
 
+-- The target the pool monitor set last in adaptive mode (sql/515_pool_sizing.sql); null before.
+create or replace function app_private.pool_adaptive_target() returns integer
+  language sql stable
+  as $$ select (app_private.setting('pool_adaptive_target', 'null') #>> '{}')::integer $$;
+comment on function app_private.pool_adaptive_target() is
+  E'The master pool target the pool monitor set last in adaptive mode; null when it never did.';
+
 create or replace function app_private.pool_target_size() returns integer
   language sql stable
   as $$
-    select case when app_private.pool_target_mode() = 'adaptive'
-                then coalesce((app_private.setting('pool_adaptive_target', 'null') #>> '{}')::integer,
-                              app_private.setting('pool_target_size', '3')::integer)
-                else app_private.setting('pool_target_size', '3')::integer end
+    select coalesce(case when app_private.pool_target_mode() = 'adaptive' then app_private.pool_adaptive_target() end,
+                    app_private.setting('pool_target_size', '3')::integer)
   $$;
 comment on function app_private.pool_target_size() is
   E'How many campaigns the master pool keeps ready: set_pool_target''s, or in adaptive mode the pool monitor''s.';

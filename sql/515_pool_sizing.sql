@@ -28,11 +28,12 @@ create or replace function app_private.adaptive_pool_target(at timestamptz, refi
   language sql stable
   set search_path = pg_catalog, public, pg_temp
   as $$
-    with history as (
-      select assigned_at from app_public.pool_assignments
+    with this_hour as (
+      select extract(hour from at at time zone 'UTC')::integer as hour
+    ), history as (
+      select assigned_at from app_public.pool_assignments, this_hour
        where assigned_at >= at - interval '7 days' and assigned_at < at
-         and extract(hour from assigned_at at time zone 'UTC')::integer
-             in (extract(hour from at at time zone 'UTC')::integer, (extract(hour from at at time zone 'UTC')::integer + 1) % 24)
+         and extract(hour from assigned_at at time zone 'UTC')::integer in (this_hour.hour, (this_hour.hour + 1) % 24)
     ), windows as (
       select count(*) over (order by assigned_at range between current row and make_interval(secs => refill_seconds::double precision) following) as creations
         from history
@@ -56,7 +57,7 @@ begin
     return null;
   end if;
   v_target := app_private.adaptive_pool_target(now(), app_private.pool_refill_seconds());
-  if v_target is distinct from (app_private.setting('pool_adaptive_target', 'null') #>> '{}')::integer then
+  if v_target is distinct from app_private.pool_adaptive_target() then
     perform app_private.set_setting('pool_adaptive_target', to_jsonb(v_target));
     perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'target', v_target, 'mode', 'adaptive')::text);
   end if;
