@@ -94,6 +94,7 @@ declare
   v_template app_public.campaigns;
   v_latest app_public.template_versions;
   v_content record;
+  v_number integer;
   v_content_campaign uuid;
   v_version app_public.template_versions;
 begin
@@ -108,14 +109,15 @@ begin
       using errcode = 'CE105', hint = 'Edit the master template''s content first.';
   end if;
 
+  v_number := coalesce(v_latest.version, 0) + 1;
   insert into app_public.campaigns (user_id, name, description, is_template_version, seeded_at)
-  values (v_template.user_id, 'Master template, version ' || coalesce(v_latest.version + 1, 1),
+  values (v_template.user_id, 'Master template, version ' || v_number,
           coalesce(nullif(publish_template.note, ''), 'A published version of the master template.'), true, now())
   returning id into v_content_campaign;
   perform app_private.copy_content(v_template.id, v_content_campaign);
 
   insert into app_public.template_versions (version, published_by, note, row_counts, content_fingerprint, content_campaign_id)
-  values (coalesce(v_latest.version + 1, 1), app_public.current_user_id(), coalesce(publish_template.note, ''),
+  values (v_number, app_public.current_user_id(), coalesce(publish_template.note, ''),
           v_content.row_counts, v_content.fingerprint, v_content_campaign)
   returning * into v_version;
   update app_public.campaigns set template_version = v_version.version where id = v_content_campaign;

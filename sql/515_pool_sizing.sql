@@ -59,7 +59,7 @@ begin
   v_target := app_private.adaptive_pool_target(now(), app_private.pool_refill_seconds());
   if v_target is distinct from app_private.pool_adaptive_target() then
     perform app_private.set_setting('pool_adaptive_target', to_jsonb(v_target));
-    perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'target', v_target, 'mode', 'adaptive')::text);
+    perform app_private.notify_pool_settings_changed(jsonb_build_object('target', v_target, 'mode', 'adaptive'));
   end if;
   return v_target;
 end;

@@ -5,9 +5,9 @@
 -- ops.pool_status to operators in psql.
 do $$
 begin
-  -- template_version and master_current were added: out parameters change only by dropping the
-  -- function (and ops.pool_status, which sql/920_pool_ops_views.sql makes again).
-  if not exists (select 1 from pg_catalog.pg_proc where proname = 'pool_report' and 'master_current' = any(proargnames)) then
+  -- template_version, master_current and target_mode were added: out parameters change only by
+  -- dropping the function (and ops.pool_status, which sql/920_pool_ops_views.sql makes again).
+  if not exists (select 1 from pg_catalog.pg_proc where proname = 'pool_report' and 'target_mode' = any(proargnames)) then
     drop function if exists app_private.pool_report() cascade;
   end if;
 end
@@ -15,16 +15,24 @@ $$;
 create or replace function app_private.pool_report(out enabled boolean, out master_ready integer, out master_target integer,
                                                    out being_created integer, out master_oldest_at timestamptz,
                                                    out user_pools integer, out health jsonb,
-                                                   out template_version integer, out master_current integer) returns record
+                                                   out template_version integer, out master_current integer,
+                                                   out target_mode text) returns record
   language sql stable
   as $$
     select app_private.pools_enabled(), sizes.master_ready, app_private.pool_target_size(),
            app_private.pools_being_replenished(), sizes.master_oldest_at, sizes.user_pools, app_private.pool_health(),
-           app_private.latest_template_version(), sizes.master_current
+           app_private.latest_template_version(), sizes.master_current, app_private.pool_target_mode()
       from app_private.pool_sizes() sizes
   $$;
 comment on function app_private.pool_report() is
-  E'Pools on or off; master ready / target / being created / oldest; user pools; health (ok, warning or critical, with the reason); the template version and how many ready master campaigns carry it.';
+  E'Pools on or off; master ready / target / being created / oldest; user pools; health (ok, warning or critical, with the reason); the template version and how many ready master campaigns carry it; the target mode.';
+
+-- What every change of a pool setting says on the pool channel, with what changed.
+create or replace function app_private.notify_pool_settings_changed(changed jsonb) returns void
+  language sql volatile
+  as $$ select pg_notify('pool', (jsonb_build_object('event', 'pool_settings_changed') || changed)::text) $$;
+comment on function app_private.notify_pool_settings_changed(jsonb) is
+  E'Sends pool_settings_changed on the pool channel, with the settings that changed (target, mode, enabled).';
 
 -- security definer (these functions): admins see every campaign through RLS anyway, but settings,
 -- jobs and graphile-worker's tables are app_private's and graphile_worker's.
@@ -45,7 +53,7 @@ begin
       'being_created', v_report.being_created,
       'oldest_age_seconds', round(extract(epoch from now() - v_report.master_oldest_at))::bigint,
       'on_current_version', v_report.master_current,
-      'target_mode', app_private.pool_target_mode()),
+      'target_mode', v_report.target_mode),
     'template_version', v_report.template_version,
     'user_pools', jsonb_build_object('users', v_report.user_pools, 'total', v_report.user_pools),
     'health', v_report.health);
@@ -79,7 +87,7 @@ begin
       using errcode = 'CE205';
   end if;
   perform app_private.set_setting('pool_target_size', to_jsonb(size));
-  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'target', size)::text);
+  perform app_private.notify_pool_settings_changed(jsonb_build_object('target', size));
   perform app_private.enqueue_pool_refill('master', refill_now => true);
   return app_public.pool_status();
 end;
@@ -98,7 +106,7 @@ begin
   end if;
   perform app_private.set_setting('pool_target_mode', to_jsonb(mode));
   perform app_private.apply_adaptive_pool_target();
-  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'mode', mode)::text);
+  perform app_private.notify_pool_settings_changed(jsonb_build_object('mode', mode));
   perform app_private.enqueue_pool_refill('master', refill_now => true);
   return app_public.pool_status();
 end;
@@ -116,7 +124,7 @@ begin
     raise exception 'enabled must be true or false' using errcode = 'CE208';
   end if;
   perform app_private.set_setting('pools_enabled', to_jsonb(enabled));
-  perform pg_notify('pool', json_build_object('event', 'pool_settings_changed', 'enabled', enabled)::text);
+  perform app_private.notify_pool_settings_changed(jsonb_build_object('enabled', enabled));
   if enabled then
     perform app_private.enqueue_pool_refill('master', refill_now => true);
   end if;

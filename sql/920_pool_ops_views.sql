@@ -4,7 +4,7 @@ create or replace view ops.pool_status as
   select enabled, master_ready, master_target, now() - master_oldest_at as oldest_master,
          user_pools::bigint as user_pools, being_created::bigint as being_created,
          health ->> 'status' as health, health ->> 'reason' as reason,
-         template_version, master_current as master_on_current_version
+         template_version, master_current as master_on_current_version, target_mode
     from app_private.pool_report();
 comment on view ops.pool_status is E'The pools at a glance, as app_public.pool_status() reports them to admins.';
 

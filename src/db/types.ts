@@ -1324,6 +1324,7 @@ export interface OpsPoolStatus {
   master_target: number | null;
   oldest_master: Interval | null;
   reason: string | null;
+  target_mode: string | null;
   template_version: number | null;
   user_pools: Int8 | null;
 }
