@@ -4,16 +4,29 @@ import "./config.ts";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { issueToken } from "./auth/issue-token.ts";
-import { openDatabase } from "./db/database.ts";
-import { createKysely } from "./db/kysely.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { createKysely, type DB } from "./db/kysely.ts";
 import { migrate } from "./db/migrate.ts";
 import { exportTemplate, loadTemplateFile } from "./template/file.ts";
 import { ensureMasterTemplate } from "./template/load.ts";
 import { stepProgress } from "./template/progress.ts";
 
 const program = new Command("campaign-engine").description("Postgres-native campaign backend");
+
+/** Runs `work` on the database, brought up to date first (sql/ only when it changed), then closes it. */
+async function withCurrentDatabase(work: (db: Kysely<DB>, database: Database) => Promise<void>): Promise<void> {
+  const database = await openDatabase();
+  const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
+  try {
+    await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+    await work(db, database);
+  } finally {
+    await db.destroy();
+    await database.close();
+  }
+}
 
 program
   .command("migrate")
@@ -33,88 +46,60 @@ program
   .description("create the user if needed and print a bearer token for them (last line)")
   .argument("<email>", "the user's email address")
   .option("--admin", "make the user an admin", false)
-  .action(async (email: string, options: { admin: boolean }) => {
-    const database = await openDatabase();
-    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
-    try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+  .action((email: string, options: { admin: boolean }) =>
+    withCurrentDatabase(async (db, database) => {
       console.log(await issueToken(db, email, { admin: options.admin, secret: database.secrets.jwtSecret }));
-    } finally {
-      await db.destroy();
-      await database.close();
-    }
-  });
+    }),
+  );
 
 program
   .command("template:load")
   .description("create the master template campaign (kept if it exists); with FILE, load that content and publish it")
   .argument("[file]", "a template file (see template:export) to make the master template's content")
   .option("--note <text>", "what changed, for the version FILE publishes", "")
-  .action(async (filePath: string | undefined, options: { note: string }) => {
-    const database = await openDatabase();
-    const progress = stepProgress("master template");
-    try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+  .action((filePath: string | undefined, options: { note: string }) =>
+    withCurrentDatabase(async (db, database) => {
+      const progress = stepProgress("master template");
       const { campaignId, created } = await ensureMasterTemplate(database.ownerUrl, progress.update);
       progress.stop();
       console.log(created ? `master template created: campaign ${campaignId}` : `master template already there: campaign ${campaignId}`);
-      if (filePath) {
-        const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
-        try {
-          const version = await loadTemplateFile(db, filePath, options.note || `loaded from ${path.basename(filePath)}`);
-          console.log(
-            version === null
-              ? `nothing to publish: ${filePath} is the current version's content`
-              : `template version ${version} published from ${filePath}`,
-          );
-        } finally {
-          await db.destroy();
-        }
-      }
-    } finally {
-      await database.close();
-    }
-  });
+      if (!filePath) return;
+      const version = await loadTemplateFile(db, filePath, options.note || `loaded from ${path.basename(filePath)}`);
+      console.log(
+        version === null
+          ? `nothing to publish: ${filePath} is the current version's content`
+          : `template version ${version} published from ${filePath}`,
+      );
+    }),
+  );
 
 program
   .command("template:export")
   .description("write the master template's content to a template file")
   .argument("<file>", "where to write it (JSON)")
-  .action(async (filePath: string) => {
-    const database = await openDatabase();
-    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
-    try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+  .action((filePath: string) =>
+    withCurrentDatabase(async (db) => {
       const file = await exportTemplate(db);
       await writeFile(filePath, `${JSON.stringify(file, null, 1)}\n`);
       const counts = Object.entries(file.tables).map(([table, rows]) => `${rows.length} ${table}`);
       console.log(`wrote ${filePath}: ${file.images.length} images, ${counts.join(", ")}`);
-    } finally {
-      await db.destroy();
-      await database.close();
-    }
-  });
+    }),
+  );
 
 program
   .command("template:publish")
   .description("publish the master template's current content as the next version (new campaigns are seeded from it)")
   .option("--note <text>", "what changed", "")
-  .action(async (options: { note: string }) => {
-    const database = await openDatabase();
-    const db = createKysely(database.ownerUrl, { part: "cli", max: 1 });
-    try {
-      await migrate(database.ownerUrl, database.secrets.authenticatorPassword, { sqlFolder: "when-changed" });
+  .action((options: { note: string }) =>
+    withCurrentDatabase(async (db) => {
       const {
         rows: [published],
       } = await sql<{ version: number; row_counts: Record<string, number> }>`
         select version, row_counts from app_public.publish_template(${options.note})`.execute(db);
       const counts = Object.entries(published!.row_counts).map(([table, count]) => `${count} ${table}`);
       console.log(`template version ${published!.version} published: ${counts.join(", ")}`);
-    } finally {
-      await db.destroy();
-      await database.close();
-    }
-  });
+    }),
+  );
 
 program
   .command("url")

@@ -84,12 +84,14 @@ export async function exportTemplate(db: Kysely<DB>): Promise<TemplateFile> {
   const {
     rows: [master],
   } = await sql<{ id: string }>`select id from app_private.master_template()`.execute(db);
+  // The tables whose rows have an image, as the catalogue says (sql/105_content_tables.sql).
+  const {
+    rows: [imageTables],
+  } = await sql<{ names: string[] }>`select app_private.image_tables() as names`.execute(db);
   const { rows: images } = await sql<Record<string, unknown> & { id: string; file_id: string }>`
-    select distinct i.* from app_public.images i
+    select i.* from app_public.images i
      where i.id in (${sql.join(
-       tables
-         .filter((table) => table.fields.some((field) => field.references === "images"))
-         .map((table) => sql`select image_id from ${sql.table(`app_public.${table.name}`)} where campaign_id = ${master!.id}`),
+       imageTables!.names.map((table) => sql`select image_id from ${sql.table(`app_public.${table}`)} where campaign_id = ${master!.id}`),
        sql` union `,
      )})
      order by i.file_id`.execute(db);
