@@ -5,9 +5,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import { type Runner, run, type WorkerEvents } from "graphile-worker";
 import { simpleParser } from "mailparser";
+import type pg from "pg";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import preset from "../graphile.config.ts";
+import { createPool } from "../src/db/connection.ts";
 import { useTestDatabase } from "./support/database.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -62,6 +64,9 @@ function configureDelivery() {
 }
 
 let worker: Runner | undefined;
+// The worker's connections, as the product makes them: a connection the dropped test database
+// ends while it is closing reports to its own listener instead of ending the test run.
+let workerPool: pg.Pool | undefined;
 beforeAll(async () => {
   await listen(webhook);
   await listen(smtp.server);
@@ -73,11 +78,13 @@ beforeAll(async () => {
   // The worker registers its task names at its first poll; an alert raised meanwhile inserts two
   // of them too, and the two inserts can deadlock. The tests start once it has polled.
   const polled = once(events, "worker:getJob:empty");
-  worker = await run({ preset, connectionString: database.ownerUrl, noHandleSignals: true, events }, undefined, []);
+  workerPool = createPool(database.ownerUrl, "worker");
+  worker = await run({ preset, pgPool: workerPool, noHandleSignals: true, events }, undefined, []);
   await polled;
 });
 afterAll(async () => {
   await worker?.stop();
+  await workerPool?.end();
   for (const name of ENV) {
     if (savedEnv[name] === undefined) delete process.env[name];
     else process.env[name] = savedEnv[name];
