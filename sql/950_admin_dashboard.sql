@@ -3,7 +3,9 @@
 -- Every part reads an index range (pool_metrics and pool_assignments by time, timers by status),
 -- so it stays fast with years of history.
 
--- When pool_metrics is recorded every minute, a day's last snapshot holds that day's totals.
+-- When pool_metrics is recorded every minute, a day's last snapshot holds that day's totals. Idle
+-- campaign-hours: every seeded campaign waiting (master and user pools), each snapshot's count
+-- standing until the next one, for at most 5 minutes (a stopped monitor counts no longer).
 create or replace function app_private.pool_metrics_daily(days integer) returns jsonb
   language sql stable
   set search_path = pg_catalog, public, pg_temp
@@ -11,19 +13,25 @@ create or replace function app_private.pool_metrics_daily(days integer) returns 
     select coalesce(jsonb_agg(jsonb_build_object(
              'day', day, 'assignments', assignments_today, 'pool_hits', pool_hits_today,
              'replenishments', replenishments_today, 'avg_seeding_ms', round(avg_seeding_ms, 1),
-             'avg_assignment_ms', round(avg_assignment_ms, 1), 'master_ready_min', master_ready_min) order by day), '[]')
+             'avg_assignment_ms', round(avg_assignment_ms, 1), 'master_ready_min', master_ready_min,
+             'idle_campaign_hours', round(idle_campaign_hours, 1)) order by day), '[]')
       from (
-        select distinct on (date_trunc('day', recorded_at, 'UTC'))
-               date_trunc('day', recorded_at, 'UTC') as day, assignments_today, pool_hits_today, replenishments_today,
-               avg_seeding_ms, avg_assignment_ms,
-               min(master_ready) over (partition by date_trunc('day', recorded_at, 'UTC')) as master_ready_min
-          from app_public.pool_metrics
-         where recorded_at >= date_trunc('day', now(), 'UTC') - (days - 1) * interval '1 day'
-         order by date_trunc('day', recorded_at, 'UTC'), recorded_at desc
+        select distinct on (day) day, assignments_today, pool_hits_today, replenishments_today, avg_seeding_ms, avg_assignment_ms,
+               min(master_ready) over this_day as master_ready_min, sum(waiting_hours) over this_day as idle_campaign_hours
+          from (
+            select *, date_trunc('day', recorded_at, 'UTC') as day,
+                   (master_ready + user_pools)
+                   * extract(epoch from least(coalesce(lead(recorded_at) over (order by recorded_at), now()) - recorded_at,
+                                              interval '5 minutes')) / 3600 as waiting_hours
+              from app_public.pool_metrics
+             where recorded_at >= date_trunc('day', now(), 'UTC') - (days - 1) * interval '1 day'
+          ) as snapshots
+        window this_day as (partition by day)
+         order by day, recorded_at desc
       ) as last_of_day;
   $$;
 comment on function app_private.pool_metrics_daily(integer) is
-  E'Per day (UTC) of the last `days`: assignments, pool hits, replenishments, average seeding and assignment times, lowest master pool.';
+  E'Per day (UTC) of the last `days`: assignments, pool hits, replenishments, average seeding and assignment times, lowest master pool, idle campaign-hours.';
 
 create or replace function app_private.pool_metrics_recent(since interval, bucket interval) returns jsonb
   language sql stable

@@ -76,10 +76,21 @@ test("an admin signs in and sees the pool cards follow the target, creations by 
   await page.press("#target-input", "Enter");
   await waitFor(text(page, "#action-message"), (message) => /between 0 and 50/.test(message));
 
+  // Pool analytics: a minute with 60 campaigns waiting today is one idle campaign-hour more. It
+  // shows at the next live update (the switch to adaptive below).
+  await database.query(
+    `insert into app_public.pool_metrics (recorded_at, master_ready, master_target, user_pools, assignments_today, pool_hits_today, replenishments_today)
+     select greatest(date_trunc('day', now(), 'UTC'), now() - interval '30 minutes') + n * interval '1 second',
+            case when n < 60 then 60 else 0 end, 60, 0, 0, 0, 0
+       from generate_series(0, 60) as n`,
+  );
+  expect(await page.textContent("#chart-pool-share-24h")).toContain("from a pool");
+
   // Adaptive sizing, switched on by another client, shows on the target at once.
   const adaptive = await graphql(server.url, `mutation { setPoolTargetMode(input: { mode: "adaptive" }) { result } }`, { token: admin });
   expect(adaptive.errors).toBeUndefined();
   await waitFor(text(page, "#master-target"), (target) => /^of a target of \d+ \(adaptive\)$/.test(target));
+  await waitFor(text(page, "#idle-today"), (idle) => Number.parseFloat(idle) >= 1);
 
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, "admin-dashboard.png"), fullPage: true });
   await context.close();

@@ -1,6 +1,6 @@
 // The adaptive master pool target (sql/515_pool_sizing.sql) on constructed assignment histories:
-// quiet, rising and bursty; clamped to its bounds; switched on and off by an admin, and refused
-// for any mode but fixed and adaptive.
+// quiet, rising, bursty, and a burst within a busy hour; clamped to its bounds; switched on and
+// off by an admin, and refused for any mode but fixed and adaptive.
 import { beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
 import { useTestDatabase } from "./support/database.ts";
@@ -58,6 +58,18 @@ describe("the adaptive rule", () => {
     expect(await target("2026-12-08T09:30:00Z")).toBe(2);
   });
 
+  test("burst in a busy hour: the 99th percentile, not the maximum, so one burst does not hold the pool high all week", async () => {
+    // Yesterday 09:00-10:00 a creation every 3 s (3 within a 6 s refill window, both ends in),
+    // and once 10 within a second.
+    await creations("2026-12-01T09:00:00Z", 1200, 3);
+    await creations("2026-12-01T09:20:00.1Z", 10, 0.1);
+    expect(await target()).toBe(Math.ceil(3 * 1.5));
+    // The same burst in a quiet hour is more than 1 % of it and counts.
+    await database.query("delete from app_public.pool_assignments");
+    await creations("2026-12-01T09:20:00.1Z", 10, 0.1);
+    expect(await target()).toBe(15);
+  });
+
   test("clamped to pool_target_max", async () => {
     await creations("2026-12-01T09:00:00Z", 200, 0.01);
     expect(await target()).toBe(50);
@@ -106,5 +118,22 @@ describe("pool_target_mode", () => {
       });
     }
     expect(await settings()).toEqual(before);
+  });
+});
+
+describe("pool analytics", () => {
+  test("idle campaign-hours per day: each snapshot's waiting campaigns until the next one, for 5 minutes at most", async () => {
+    await database.query("delete from app_public.pool_metrics");
+    // Yesterday: 60 master and user pool campaigns waiting for a minute, then 6 for two hours
+    // without a snapshot (the monitor stopped: 5 minutes count), then none.
+    await database.query(
+      `insert into app_public.pool_metrics (recorded_at, master_ready, master_target, user_pools, assignments_today, pool_hits_today, replenishments_today)
+       select date_trunc('day', now(), 'UTC') - interval '1 day' + interval '1 hour' + at, ready, 60, users, 0, 0, 0
+         from (values (interval '0 seconds', 50, 10), (interval '60 seconds', 6, 0), (interval '2 hours 60 seconds', 0, 0)) as s(at, ready, users)`,
+    );
+    const [{ days }] = (await database.query("select app_private.pool_metrics_daily(2) as days")) as [
+      { days: { idle_campaign_hours: number }[] },
+    ];
+    expect(days.map((day) => day.idle_campaign_hours)).toEqual([1.5]);
   });
 });

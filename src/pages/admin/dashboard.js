@@ -62,7 +62,7 @@ const charts = new Map();
 const DAY = 86_400;
 
 /** The chart's time axis always spans its whole window (`days`), however few points there are. */
-function chart(id, days, series, { bars = false } = {}) {
+function chart(id, days, series, { bars = false, percent = false } = {}) {
   const element = document.getElementById(id);
   const options = {
     width: element.clientWidth || 320,
@@ -76,8 +76,9 @@ function chart(id, days, series, { bars = false } = {}) {
           return [days === 1 ? now - DAY : Math.floor(now / DAY) * DAY - (days - 1) * DAY, now + (bars ? DAY / 2 : 0)];
         },
       },
-      // Counts start at zero.
+      // Counts start at zero; shares span 0–100 %.
       ...(bars ? { y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } } : {}),
+      ...(percent ? { y: { range: [0, 100] } } : {}),
     },
     series: [
       {},
@@ -107,6 +108,9 @@ function drawCharts(data) {
   charts
     .get("chart-pool-24h")
     .setData([pool24h.map((b) => seconds(b.at)), pool24h.map((b) => b.master_ready), pool24h.map((b) => b.master_target)]);
+  charts
+    .get("chart-pool-share-24h")
+    .setData([assignments24h.map((b) => seconds(b.at)), assignments24h.map((b) => Math.round((100 * b.pool_hits) / b.assignments))]);
   // Both 30-day charts share the days of pool_metrics and of the audit rows.
   const days = [...new Set([...data.last_30d.days.map((d) => d.day), ...data.last_30d.assignments.map((d) => d.at)].map(seconds))].sort(
     (a, b) => a - b,
@@ -129,6 +133,7 @@ function drawCharts(data) {
       days.map((d) => audit.get(d)?.assignments ?? metrics.get(d)?.assignments ?? 0),
       days.map((d) => metrics.get(d)?.replenishments ?? 0),
     ]);
+  charts.get("chart-idle-30d").setData([days, days.map((d) => metrics.get(d)?.idle_campaign_hours ?? 0)]);
 }
 
 // ---- rendering ------------------------------------------------------------------------------
@@ -158,6 +163,9 @@ function render(data) {
   const hits = days.reduce((sum, d) => sum + d.pool_hits, 0);
   $("#pool-share").textContent = total ? `${Math.round((100 * hits) / total)} %` : "–";
   $("#pool-share-detail").textContent = `${hits} of ${total} creations; ${total - hits} seeded inline`;
+  const today = data.last_30d.days.at(-1);
+  const isToday = today && seconds(data.generated_at) - seconds(today.day) < DAY;
+  $("#idle-today").textContent = isToday ? `${today.idle_campaign_hours} h` : "–";
 
   fillTable(
     "#assignments",
@@ -315,5 +323,7 @@ chart(
   ],
   { bars: true },
 );
+chart("chart-pool-share-24h", 1, [["from a pool", "#16a34a"]], { percent: true });
+chart("chart-idle-30d", 30, [["campaign-hours", "#d97706"]], { bars: true });
 wireActions();
 listen();
