@@ -10,25 +10,30 @@ create or replace function app_private.pool_metrics_daily(days integer) returns 
   language sql stable
   set search_path = pg_catalog, public, pg_temp
   as $$
+    with snapshots as (
+      select * from app_public.pool_metrics
+       where recorded_at >= date_trunc('day', now(), 'UTC') - (days - 1) * interval '1 day'
+    ), last_of_day as (
+      select distinct on (date_trunc('day', recorded_at, 'UTC'))
+             date_trunc('day', recorded_at, 'UTC') as day, assignments_today, pool_hits_today, replenishments_today,
+             avg_seeding_ms, avg_assignment_ms,
+             min(master_ready) over (partition by date_trunc('day', recorded_at, 'UTC')) as master_ready_min
+        from snapshots
+       order by date_trunc('day', recorded_at, 'UTC'), recorded_at desc
+    ), idle as (
+      select date_bin('1 day', recorded_at, 'epoch') as day, sum(waiting_seconds) / 3600 as idle_campaign_hours
+        from (select recorded_at, (master_ready + user_pools)
+                     * extract(epoch from least(coalesce(lead(recorded_at) over (order by recorded_at), now()) - recorded_at,
+                                                interval '5 minutes')) as waiting_seconds
+                from snapshots) as waiting
+       group by 1
+    )
     select coalesce(jsonb_agg(jsonb_build_object(
              'day', day, 'assignments', assignments_today, 'pool_hits', pool_hits_today,
              'replenishments', replenishments_today, 'avg_seeding_ms', round(avg_seeding_ms, 1),
              'avg_assignment_ms', round(avg_assignment_ms, 1), 'master_ready_min', master_ready_min,
              'idle_campaign_hours', round(idle_campaign_hours, 1)) order by day), '[]')
-      from (
-        select distinct on (day) day, assignments_today, pool_hits_today, replenishments_today, avg_seeding_ms, avg_assignment_ms,
-               min(master_ready) over this_day as master_ready_min, sum(waiting_hours) over this_day as idle_campaign_hours
-          from (
-            select *, date_trunc('day', recorded_at, 'UTC') as day,
-                   (master_ready + user_pools)
-                   * extract(epoch from least(coalesce(lead(recorded_at) over (order by recorded_at), now()) - recorded_at,
-                                              interval '5 minutes')) / 3600 as waiting_hours
-              from app_public.pool_metrics
-             where recorded_at >= date_trunc('day', now(), 'UTC') - (days - 1) * interval '1 day'
-          ) as snapshots
-        window this_day as (partition by day)
-         order by day, recorded_at desc
-      ) as last_of_day;
+      from last_of_day join idle using (day);
   $$;
 comment on function app_private.pool_metrics_daily(integer) is
   E'Per day (UTC) of the last `days`: assignments, pool hits, replenishments, average seeding and assignment times, lowest master pool, idle campaign-hours.';
