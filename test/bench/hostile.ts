@@ -2,7 +2,8 @@
 //
 // The server is `npm start` as a real process (startMain) in production mode, on a database of its
 // own (prepareDatabase), so that no client shares its event loop. One ordinary client (a signed-in
-// user, in this process's main thread) runs the same workload twice, BENCH_PHASE_S (10) s each:
+// user, in this process's main thread) runs the same workload in each phase, BENCH_PHASE_S (10) s
+// each:
 //   quiet          alone;
 //   under attack   while BENCH_HOSTILE (20) hostile clients, in two worker threads, flood the
 //                  server, spread evenly over five kinds:
@@ -20,6 +21,10 @@
 //   before opening another once there. The flood threads run at the lowest CPU priority
 //   (BENCH_HOSTILE_NICE, 19): on one machine, generating the attack would otherwise take the CPU
 //   the server needs, which a remote attacker's does not.
+//   floor          between the two, the same flood aimed at a server that refuses everything at
+//                  once (test/support/refusing-server.ts, lowest priority) while the ordinary
+//                  client uses ours: what generating the flood on this machine costs it, with
+//                  none of our server's refusing (floor_p99_ms);
 //   probe          meanwhile, from the main thread at normal priority, one more hostile request at
 //                  a time, of each kind in turn, every 50 ms: its refusal times are the server's,
 //                  not those of a flood thread waiting for the CPU.
@@ -56,6 +61,7 @@
 // Targets: under attack p99 at most 2× quiet p99; every hostile request refused; refusal p99 under
 // 50 ms. The run prints the targets it misses. Everything runs on this machine (loopback).
 //   npm run bench -- hostile
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -106,7 +112,8 @@ interface WorkerSetup {
   holdsAllowance: boolean;
 }
 
-type ToWorker = { type: "prepare" } | { type: "attack"; durationMs: number };
+/** An attack on the server, or (`url`) on another one. */
+type ToWorker = { type: "prepare" } | { type: "attack"; durationMs: number; url?: string };
 type FromWorker =
   | { type: "prepared"; websockets: number; streams: number; refused: string[] }
   | { type: "done"; records: HostileRecord[]; loopDelayP99Ms: number; loopDelayMaxMs: number };
@@ -386,8 +393,10 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
   const port = parentPort!;
   const held: (() => void)[] = [];
   const documents: Partial<Record<Kind, Document[]>> = { alias: aliasDocuments(), deep: deepDocuments(), oversized: oversizedDocuments() };
-  const ws = (timeoutMs: number) => websocketAttempt(setup.url, timeoutMs);
-  const sse = (timeoutMs: number) => streamAttempt(setup.url, setup.marketerId, setup.streamToken, timeoutMs);
+  const wsTo = (url: string) => (timeoutMs: number) => websocketAttempt(url, timeoutMs);
+  const sseTo = (url: string) => (timeoutMs: number) => streamAttempt(url, setup.marketerId, setup.streamToken, timeoutMs);
+  const ws = wsTo(setup.url);
+  const sse = sseTo(setup.url);
   port.on("message", async (message: ToWorker) => {
     if (message.type === "prepare") {
       const refused: string[] = [];
@@ -413,15 +422,16 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
       return;
     }
     const until = Date.now() + message.durationMs;
+    const url = message.url ?? setup.url;
     const records: HostileRecord[] = [];
     // This thread's own lag, which would count into the refusal times it measures.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     await Promise.all(
       setup.kinds.map((kind) => {
-        if (kind === "websocket") return connectionFlood(kind, ws, until, records, held);
-        if (kind === "sse") return connectionFlood(kind, sse, until, records, held);
-        return httpFlood(kind, setup.url, documents[kind]!, until, records);
+        if (kind === "websocket") return connectionFlood(kind, wsTo(url), until, records, held);
+        if (kind === "sse") return connectionFlood(kind, sseTo(url), until, records, held);
+        return httpFlood(kind, url, documents[kind]!, until, records);
       }),
     );
     loopDelay.disable();
@@ -574,6 +584,7 @@ async function main() {
     console.log(`quiet: the ordinary client alone for ${PHASE_S} s...`);
     const quietStart = await serverFigures(url);
     const quiet = await ordinaryClient(url, ordinaryToken, PHASE_S, "quiet");
+    let floor: Operation[] = [];
     const quietEnd = await serverFigures(url);
 
     // Hostile clients: kinds dealt out evenly, clients split over the worker threads.
@@ -610,6 +621,29 @@ async function main() {
       for (const refusal of allowance.refused) console.log(`  refused within the caps: ${refusal}`);
     }
 
+    // The machine's floor: the same flood aimed at a server that refuses everything at once, while
+    // the ordinary client uses ours. What it costs the ordinary client is generating the flood
+    // here (loopback, connections, the flood's threads), none of our server's refusing.
+    await fillMasterPool(db, POOL_SIZE);
+    const refusing = spawn(process.execPath, [fileURLToPath(new URL("../support/refusing-server.ts", import.meta.url))], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const refusingUrl = await new Promise<string>((resolve, reject) => {
+        refusing.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+        refusing.once("exit", (code) => reject(new Error(`the refusing server exited with ${code}`)));
+      });
+      console.log(
+        `floor: the ordinary client again for ${PHASE_S} s, with the same flood aimed at a server that refuses everything (${refusingUrl})...`,
+      );
+      const floorDone = workers.map((worker) => next(worker));
+      for (const worker of workers) worker.postMessage({ type: "attack", durationMs: PHASE_S * 1000, url: refusingUrl } satisfies ToWorker);
+      floor = await ordinaryClient(url, ordinaryToken, PHASE_S, "floor");
+      await Promise.all(floorDone);
+    } finally {
+      refusing.kill("SIGKILL");
+    }
+
     await fillMasterPool(db, POOL_SIZE);
     console.log(`under attack: the ordinary client again for ${PHASE_S} s, with ${HOSTILE} hostile clients (${KINDS.join(", ")})...`);
     const finished = workers.map((worker) => next(worker));
@@ -634,10 +668,10 @@ async function main() {
       console.log(`the server exited with ${exited}; its last lines:\n${server.output().split("\n").slice(-20).join("\n")}`);
     server = undefined;
 
-    const phases = { quiet: summary(quiet), "under attack": summary(underAttack) };
+    const phases = { quiet: summary(quiet), floor: summary(floor), "under attack": summary(underAttack) };
     console.table(phases);
     const errors = new Map<string, number>();
-    for (const { error } of [...quiet, ...underAttack]) if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
+    for (const { error } of [...quiet, ...floor, ...underAttack]) if (error) errors.set(error, (errors.get(error) ?? 0) + 1);
     for (const [message, count] of errors) console.log(`ordinary client failed ${count}×: ${message.slice(0, 200)}`);
 
     // Where the time went: a lagging event loop delays every answer behind it; the clients' own
@@ -692,6 +726,7 @@ async function main() {
       bench: "hostile",
       quiet_p99_ms: phases.quiet.p99_ms,
       under_attack_p99_ms: phases["under attack"].p99_ms,
+      floor_p99_ms: phases.floor.p99_ms,
       hostile_refused: refused.length,
       hostile_accepted: records.length - refused.length,
       refusal_p99_ms: round(percentile(refusedMs(probed), 99)),
@@ -699,7 +734,7 @@ async function main() {
       quiet_p50_ms: phases.quiet.p50_ms,
       under_attack_p50_ms: phases["under attack"].p50_ms,
       hostile_unanswered: records.filter((record) => record.outcome === "unanswered").length,
-      ordinary_failed: phases.quiet.failed + phases["under attack"].failed,
+      ordinary_failed: phases.quiet.failed + phases.floor.failed + phases["under attack"].failed,
       postgres: prepared.embedded ? "embedded" : "server",
     };
     const missed: string[] = [];
@@ -712,6 +747,9 @@ async function main() {
     if (!(result.refusal_p99_ms < TARGETS.refusal_p99_ms))
       missed.push(`refusal p99 ${result.refusal_p99_ms} ms is not under ${TARGETS.refusal_p99_ms} ms`);
     console.log(missed.length ? `targets missed:\n  ${missed.join("\n  ")}` : "all targets met");
+    console.log(
+      `the floor (the flood aimed elsewhere) is ${round(result.floor_p99_ms / result.quiet_p99_ms)}× the quiet p99; under attack, ${round(result.under_attack_p99_ms / result.quiet_p99_ms)}×`,
+    );
     console.log(JSON.stringify(result));
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
