@@ -24,6 +24,18 @@ create or replace function app_private.current_user_may_see_marketer(marketer_id
 comment on function app_private.current_user_may_see_marketer(uuid) is
   E'True for the marketer''s members and admins: who sees the marketer, its campaigns manager and its events.';
 
+create or replace function app_private.current_user_may_manage_marketer(marketer_id uuid) returns boolean
+  language sql stable security definer
+  set search_path = pg_catalog, public, pg_temp
+  as $$
+    select app_private.current_user_may_administer()
+        or exists (select 1 from app_public.marketer_members m
+                    where m.marketer_id = current_user_may_manage_marketer.marketer_id
+                      and m.user_id = app_public.current_user_id() and m.role = 'owner')
+  $$;
+comment on function app_private.current_user_may_manage_marketer(uuid) is
+  E'True for the marketer''s owners and admins: who adds and removes its members and renames it.';
+
 -- A campaign still in a pool is nobody's yet. Once handed over, its owner changes it, and the
 -- members of its marketer work on it as a team: they see it and launch it.
 create or replace function app_private.current_user_campaign_rights() returns table (campaign_id uuid, may_edit boolean)

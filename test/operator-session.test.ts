@@ -152,6 +152,21 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     );
     expect(rows.map((row) => row.campaign_id).sort()).toEqual([first, second].sort());
   },
+  rename_marketer: async () => {
+    const { id } = await one("insert into app_public.marketers (name) values ('Renamed in psql') returning id");
+    expect(await one("select name from app_public.rename_marketer($1, 'Renamed by an operator')", [id])).toEqual({
+      name: "Renamed by an operator",
+    });
+  },
+  add_marketer_member: async () => {
+    expect(await one("select role from app_public.add_marketer_member($1, 'joiner@example.com', 'owner')", [marketer])).toEqual({
+      role: "owner",
+    });
+  },
+  remove_marketer_member: async () => {
+    const { user_id } = await one("select user_id from app_public.add_marketer_member($1, 'leaver@example.com')", [marketer]);
+    expect(await one("select user_id from app_public.remove_marketer_member($1, $2)", [marketer, user_id])).toEqual({ user_id });
+  },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
     expect(
@@ -162,7 +177,7 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   },
 };
 // These act for the signed-in user, whoever asks: an operator says which user (jwt.claims.user_id).
-const FOR_A_USER = ["create_campaign", "claim_offer"];
+const FOR_A_USER = ["create_campaign", "claim_offer", "create_marketer", "leave_marketer"];
 // These say who is asking.
 const ABOUT_THE_CALLER = ["current_user", "current_user_id", "current_user_is_admin"];
 // These say what a content row shows as its times (sql/112_content_shown_times.sql): whoever sees the row may ask.

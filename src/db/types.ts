@@ -12,6 +12,8 @@ export type AppPublicCampaignSource = "inline" | "master" | "user";
 
 export type AppPublicCampaignStatus = "CLOSED" | "CREATED" | "EXPIRED" | "REWARD_CLAIM" | "RUNNING";
 
+export type AppPublicMarketerRole = "member" | "owner";
+
 export type AppPublicOfferStatus = "claimed" | "current" | "expired" | "pending";
 
 export type AppPublicPoolType = "master" | "user";
@@ -630,6 +632,10 @@ export interface AppPublicMarketerMembers {
    * The marketer.
    */
   marketer_id: string;
+  /**
+   * owner (manages the members and the name) or member.
+   */
+  role: Generated<AppPublicMarketerRole>;
   /**
    * The member.
    */
