@@ -1,17 +1,19 @@
 // The project's command line: `node src/cli.ts <command>` (npm scripts wrap each command).
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 import "./config.ts";
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { type Kysely, sql } from "kysely";
 import { issueToken } from "./auth/issue-token.ts";
+import { createPool } from "./db/connection.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createKysely, type DB } from "./db/kysely.ts";
 import { migrate } from "./db/migrate.ts";
+import { importParticipantsFile } from "./participants/import.ts";
+import { byteProgress, stepProgress } from "./progress.ts";
 import { exportTemplate, loadTemplateFile } from "./template/file.ts";
 import { ensureMasterTemplate } from "./template/load.ts";
-import { stepProgress } from "./template/progress.ts";
 
 const program = new Command("campaign-engine").description("Postgres-native campaign backend");
 
@@ -98,6 +100,29 @@ program
         select version, row_counts from app_public.publish_template(${options.note})`.execute(db);
       const counts = Object.entries(published!.row_counts).map(([table, count]) => `${count} ${table}`);
       console.log(`template version ${published!.version} published: ${counts.join(", ")}`);
+    }),
+  );
+
+program
+  .command("participants:import")
+  .description("import participants from a CSV file (external_id,tags[,email]; tags separated by ;), all or nothing")
+  .argument("<file>", "the CSV file")
+  .action((filePath: string) =>
+    withCurrentDatabase(async (_db, database) => {
+      const pool = createPool(database.ownerUrl, "cli", { max: 1 });
+      const client = await pool.connect();
+      const progress = byteProgress(`importing ${path.basename(filePath)}`, (await stat(filePath)).size);
+      try {
+        const result = await importParticipantsFile(client, filePath, progress.update);
+        progress.stop();
+        console.log(
+          `imported ${filePath}: ${result.rows} rows, ${result.inserted} new participants, ${result.updated} changed, ${result.unchanged} unchanged`,
+        );
+      } finally {
+        progress.stop();
+        client.release();
+        await pool.end();
+      }
     }),
   );
 

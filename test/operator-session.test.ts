@@ -152,6 +152,11 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     );
     expect(rows.map((row) => row.campaign_id).sort()).toEqual([first, second].sort());
   },
+  import_participants: async () => {
+    expect(
+      await one("select app_public.import_participants(array[row('ext-1', '{gamer}', null)]::app_public.participant_row[]) as result"),
+    ).toEqual({ result: { rows: 1, inserted: 1, updated: 0, unchanged: 0 } });
+  },
   rename_marketer: async () => {
     const { id } = await one("insert into app_public.marketers (name) values ('Renamed in psql') returning id");
     expect(await one("select name from app_public.rename_marketer($1, 'Renamed by an operator')", [id])).toEqual({

@@ -126,7 +126,9 @@ async function newRow(table: string): Promise<Record<string, unknown>> {
     case "campaigns":
       return one("select * from app_public.campaigns where id = $1", [await campaignIn("CREATED")]);
     case "participants":
-      return one("insert into app_public.participants (name, tags) values ($1, '{gamer}') returning *", [unique("Participant")]);
+      return one("insert into app_public.participants (name, tags, external_id) values ($1, '{gamer}', $1) returning *", [
+        unique("Participant"),
+      ]);
     case "targets":
       return one("insert into app_public.targets (marketer_id, name) values ($1, $2) returning *", [ids.marketer, unique("Target")]);
     case "target_bands":
@@ -295,8 +297,15 @@ const MUTATIONS: Record<string, Case> = {
   },
   updateParticipant: update("admin", "participants", () => ({ tags: ["gamer", "reader"] }), editedRow("participants")),
   updateParticipantByRowId: update("admin", "participants", () => ({ name: "Renamed participant" }), editedRow("participants")),
+  updateParticipantByExternalId: update("admin", "participants", () => ({ tags: ["gamer"] }), editedRow("participants")),
   deleteParticipant: remove("admin", "participants"),
   deleteParticipantByRowId: remove("admin", "participants"),
+  deleteParticipantByExternalId: remove("admin", "participants"),
+  importParticipants: {
+    party: "admin",
+    input: () => ({ participants: [{ externalId: unique("imported").replace(" ", "-"), tags: ["gamer"] }] }),
+    refused: ["42501", "42501"],
+  },
 
   // Targets, their bands, and bids: the marketer's members.
   createTarget: {

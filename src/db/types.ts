@@ -714,6 +714,10 @@ export interface AppPublicParticipants {
    */
   created_at: Generated<Timestamp>;
   /**
+   * The participant's id in the marketer's own systems: imports find participants by it. Unique, at most 200 characters.
+   */
+  external_id: string | null;
+  /**
    * Unique identifier of the participant.
    */
   id: Generated<string>;
