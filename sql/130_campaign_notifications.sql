@@ -1,6 +1,9 @@
 -- Live updates: a committed change to a campaign is announced on campaign:<id> and, for campaigns
 -- of a marketer, on marketer:<id>:campaigns. Payloads carry ids and counts only, never rows
 -- (NOTIFY payloads are capped at 8000 bytes), and go out only when the transaction commits.
+-- sent_at is the transaction's time (now(), in milliseconds since the epoch), from which servers
+-- measure how late events reach their clients (sql/645_delivery_latency.sql); the same in every
+-- notification of one transaction, so that Postgres still folds repeats.
 
 create or replace function app_private.notify_campaign_event(
   campaign_id uuid, marketer_id uuid, event text, count bigint default null
@@ -9,7 +12,8 @@ create or replace function app_private.notify_campaign_event(
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
-  v_payload text := json_strip_nulls(json_build_object('event', event, 'campaign_id', campaign_id, 'count', count))::text;
+  v_payload text := json_strip_nulls(json_build_object('event', event, 'campaign_id', campaign_id, 'count', count,
+                                                      'sent_at', floor(extract(epoch from now()) * 1000)::bigint))::text;
 begin
   perform pg_notify('campaign:' || campaign_id, v_payload);
   if marketer_id is not null then
@@ -18,7 +22,7 @@ begin
 end;
 $$;
 comment on function app_private.notify_campaign_event(uuid, uuid, text, bigint) is
-  E'NOTIFY {"event", "campaign_id", "count"} on campaign:<id> and, when it has one, marketer:<id>:campaigns.';
+  E'NOTIFY {"event", "campaign_id", "count", "sent_at"} on campaign:<id> and, when it has one, marketer:<id>:campaigns.';
 
 -- Statement-level, so a statement touching many rows sends one notification per campaign (and
 -- Postgres folds repeats within a transaction). security definer: it fires for visitors who rename

@@ -98,6 +98,11 @@ export function limitsConfig() {
 
 export type Limits = ReturnType<typeof limitsConfig>;
 
+/** How often an API process reports its live-update latency (the slow_broadcast alert), read when called. */
+export function realtimeLatencyReportMs(): number {
+  return integer("REALTIME_LATENCY_REPORT_MS", 30_000);
+}
+
 /**
  * ImageKit settings, read when called (a test points them at its fake server). Without a private
  * key the app runs on: images are served from their stored URL, and nothing is uploaded.

@@ -269,8 +269,8 @@ describe("live events across servers", () => {
     })().catch(() => {});
     const RENAME = `mutation ($id: UUID!, $name: String!) {
       updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { campaign { name } } }`;
-    const updated = `data: {"event":"campaign_updated","campaign_id":"${campaign}"}`;
-    const sightings = (text: string) => text.split(updated).length - 1;
+    const updated = new RegExp(`data: \\{"event":"campaign_updated","campaign_id":"${campaign}","sent_at":\\d+\\}`, "g");
+    const sightings = (text: string) => text.match(updated)?.length ?? 0;
     const subscribedUpdates = () =>
       subscription.events.filter(
         (e) => e.marketerCampaignEvents.event === "campaign_updated" && e.marketerCampaignEvents.campaignId === campaign,

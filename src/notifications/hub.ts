@@ -26,6 +26,9 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   private closing = false;
   /** pg-listen emits each notification under its channel's name. */
   private readonly channels: EventEmitter;
+  private readonly deliveryObservers = new Set<(channel: string, payload: Payload) => void>();
+  /** GraphQL subscriptions open on this hub (subscribe's iterators not yet returned). */
+  private openSubscriptions = 0;
 
   constructor(connectionString: string) {
     this.listener = pgListen.default(
@@ -42,6 +45,14 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
     );
     this.channels = this.listener.notifications as unknown as EventEmitter;
     this.channels.setMaxListeners(0);
+    // After pg-listen's own listener, which hands the payload to every consumer of its channel;
+    // and a turn of the event loop later, so that what those consumers do at once is done too.
+    this.listener.events.on("notification", ({ channel, payload }) => {
+      if (this.deliveryObservers.size === 0 || typeof payload !== "string") return;
+      setImmediate(() => {
+        for (const observe of this.deliveryObservers) observe(channel, payload);
+      });
+    });
     this.listener.events.on("error", (error) => {
       if (!this.closing) console.error(`notifications: ${error.message}`);
     });
@@ -76,6 +87,17 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
     };
   }
 
+  /** Calls `observe` once per notification, after it was handed to every consumer of this process. */
+  onDelivered(observe: (channel: string, payload: Payload) => void): () => void {
+    this.deliveryObservers.add(observe);
+    return () => this.deliveryObservers.delete(observe);
+  }
+
+  /** How many GraphQL subscriptions are open on this hub. */
+  get subscriptions(): number {
+    return this.openSubscriptions;
+  }
+
   /** Grafast's subscriber interface: resolves once LISTEN is in place, so no event is missed after. */
   async subscribe(topic: string): Promise<AsyncIterableIterator<Payload>> {
     const abort = new AbortController();
@@ -87,9 +109,11 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
       throw error;
     }
     let released = false;
+    this.openSubscriptions += 1;
     const finish = async () => {
       if (released) return;
       released = true;
+      this.openSubscriptions -= 1;
       abort.abort();
       await this.drop(topic);
     };

@@ -18,6 +18,7 @@ import { campaignsRouter } from "./campaigns.ts";
 import { DEVELOPMENT, type Exposure, hasBearer } from "./exposure.ts";
 import { type HealthSources, healthRoute } from "./health.ts";
 import { type Metrics, metricsRoute } from "./metrics.ts";
+import { observeRealtime } from "./realtime-metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { StreamCaps } from "./stream-caps.ts";
 import { StreamRights } from "./stream-rights.ts";
@@ -143,6 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const closing = new AbortController();
   const caps = new StreamCaps(limits);
+  const stopRealtimeMetrics = observeRealtime(options.metrics.registry, { db: options.db, hub: options.hub, caps });
   const rights = new StreamRights({ hub: options.hub, authenticate: options.authenticate, authenticatorUrl: options.authenticatorUrl });
   await rights.start();
   const streams = { hub: options.hub, caps, rights, closing: closing.signal };
@@ -185,6 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await websockets.close();
     await rights.close();
+    await stopRealtimeMetrics();
     await pgl.release();
     await releasePools();
     throw error;
@@ -205,6 +208,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await metricsClosed;
       clearInterval(sweep);
       await rights.close();
+      await stopRealtimeMetrics();
       await pgl.release();
       await releasePools();
     },

@@ -41,7 +41,7 @@ export function refuseStream(ctx: Context, streams: EventStreams, claims: Claims
 
 export async function streamChannels(ctx: Context, streams: EventStreams, claims: Claims, channels: string[]): Promise<void> {
   const { hub, closing } = streams;
-  const release = streams.caps.take({ userId: claims.sub });
+  const release = streams.caps.take({ userId: claims.sub }, "event_stream");
   if (!release) return refuseStream(ctx, streams, claims);
   // Written to the response directly: Koa would report the stream's end by a leaving client as an error.
   ctx.respond = false;

@@ -118,7 +118,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
       }
       if (!claims || ws.readyState !== ws.OPEN) return true;
       const holder: Holder = { userId: claims.sub };
-      const release = options.caps.take(holder);
+      const release = options.caps.take(holder, "websocket");
       if (!release) {
         ws.close(TRY_AGAIN_LATER, closeReason(options.caps.refusal(holder).message));
         return false;
@@ -156,7 +156,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (closing || request.url?.split("?")[0] !== path) return void socket.destroy();
     const holder: Holder = { address: request.socket.remoteAddress ?? "unknown" };
-    const release = options.caps.take(holder);
+    const release = options.caps.take(holder, "websocket");
     if (!release) {
       const refusal = options.caps.refusal(holder);
       return refuseUpgrade(socket, refusal.message, refusal.code);
