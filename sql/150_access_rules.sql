@@ -37,7 +37,9 @@ comment on function app_private.current_user_may_manage_marketer(uuid) is
   E'True for the marketer''s owners and admins: who adds and removes its members and renames it.';
 
 -- A campaign still in a pool is nobody's yet. Once handed over, its owner changes it, and the
--- members of its marketer work on it as a team: they see it and launch it.
+-- members of its marketer work on it as a team: they see it and launch it. A campaign of a
+-- marketer is its owner's only while they are a member (leaving hands it to an owner:
+-- sql/215_marketer_membership.sql).
 create or replace function app_private.current_user_campaign_rights() returns table (campaign_id uuid, may_edit boolean)
   language sql stable security definer rows 10
   set search_path = pg_catalog, public, pg_temp
@@ -45,7 +47,8 @@ create or replace function app_private.current_user_campaign_rights() returns ta
     select id, user_id is not distinct from app_public.current_user_id()
       from app_public.campaigns
      where not is_pool
-       and (user_id = app_public.current_user_id() or marketer_id in (select app_private.current_user_marketer_ids()))
+       and ((user_id = app_public.current_user_id() and marketer_id is null)
+            or marketer_id in (select app_private.current_user_marketer_ids()))
   $$;
 comment on function app_private.current_user_campaign_rights() is
   E'The campaigns the signed-in user sees as owner or marketer member (not admin), and whether they may change each (the owner only).';

@@ -1,8 +1,10 @@
 -- Marketers run by their users, through the API (createMarketer, addMarketerMember,
 -- removeMarketerMember, leaveMarketer, renameMarketer): whoever creates one is its first owner;
 -- owners (and admins) add and remove members and rename it; anyone may leave; a marketer keeps at
--- least one owner. Ending a membership notifies `rights` (sql/135_rights_notifications.sql), so
--- the streams of whoever left re-check and end; a new member's rights only grow.
+-- least one owner. Whoever leaves hands their campaigns of the marketer to an owner (the one who
+-- removed them, else the longest-standing), so that the team keeps them and the leaver does not.
+-- Ending a membership notifies `rights` (sql/135_rights_notifications.sql), so the streams of
+-- whoever left re-check and end; a new member's rights only grow.
 --
 -- security definer (every function here): visitors may not write marketers or memberships
 -- directly; each function checks the rule (sql/150_access_rules.sql) first. Every change locks the
@@ -74,11 +76,17 @@ begin
     raise exception 'marketer % would have no owner left', target_marketer_id using errcode = 'CE213',
       hint = 'Add another owner first (addMarketerMember with role owner).';
   end if;
+  update app_public.campaigns set user_id = (
+      select m.user_id from app_public.marketer_members m
+       where m.marketer_id = target_marketer_id and m.role = 'owner'
+       order by m.user_id = app_public.current_user_id() desc, m.created_at, m.user_id
+       limit 1)
+   where marketer_id = target_marketer_id and user_id = member_id and not is_pool;
   return v_membership;
 end;
 $$;
 comment on function app_private.end_membership(uuid, uuid) is
-  E'Deletes a membership (the caller has locked the marketer), refusing CE215 for a non-member and CE213 for its last owner.';
+  E'Deletes a membership (the caller has locked the marketer), refusing CE215 for a non-member and CE213 for its last owner, and hands the member''s campaigns of the marketer to an owner.';
 
 create or replace function app_public.create_marketer(name text) returns app_public.marketers
   language plpgsql volatile security definer
@@ -130,12 +138,12 @@ create or replace function app_public.add_marketer_member(marketer_id uuid, emai
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
-  v_email text := lower(btrim(coalesce(email, '')));
+  v_email text := lower(app_private.unicode_trim(coalesce(email, '')));
   v_user_id uuid;
   v_membership app_public.marketer_members;
 begin
   perform app_private.lock_marketer_to_manage(marketer_id, owners_only => true);
-  if v_email !~ '^[^@\s]+@[^@\s]+$' then
+  if not app_private.is_email_address(v_email) then
     raise exception 'email must be an email address (got "%")', email using errcode = 'CE005';
   end if;
   -- An unknown address becomes a user, as `npm run token` makes one: they sign in with a token.
@@ -171,6 +179,10 @@ create or replace function app_public.leave_marketer(marketer_id uuid) returns a
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
+  if app_public.current_user_id() is null then
+    raise exception 'sign in to leave a marketer' using errcode = 'CE210',
+      hint = 'Through the API, send a bearer token; in psql, set jwt.claims.user_id to the user it is for.';
+  end if;
   perform app_private.lock_marketer_to_manage(marketer_id, owners_only => false);
   return app_private.end_membership(marketer_id, app_public.current_user_id());
 end;

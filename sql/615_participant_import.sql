@@ -15,6 +15,9 @@ create or replace function app_private.begin_participant_import(first_line integ
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
+  -- One import at a time: the checks of one cannot see the rows of another still uncommitted (two
+  -- linking the same email would then meet only at the unique index, as a bare 23505).
+  perform pg_advisory_xact_lock(hashtextextended('participant_import', 0));
   create temp table if not exists participant_import (
     line bigint generated always as identity,
     external_id text,
@@ -33,8 +36,8 @@ create or replace function app_private.tag_list(tags text[]) returns text[]
   language sql immutable
   set search_path = pg_catalog, public, pg_temp
   as $$
-    select coalesce(array_agg(distinct btrim(tag) order by btrim(tag)) filter (where btrim(tag) <> ''), '{}')
-      from unnest(tags) as tag
+    select coalesce(array_agg(distinct trimmed order by trimmed) filter (where trimmed <> ''), '{}')
+      from unnest(tags) as tag, app_private.unicode_trim(tag) as trimmed
   $$;
 comment on function app_private.tag_list(text[]) is
   E'Tags as a participant keeps them: trimmed, without empty ones and repeats, sorted.';
@@ -50,10 +53,10 @@ begin
   create temp table if not exists participant_import_rows (line bigint, external_id text, tags text[], email text) on commit drop;
   truncate pg_temp.participant_import_rows;
   insert into pg_temp.participant_import_rows (line, external_id, tags, email)
-  select i.line, btrim(i.external_id),
-         coalesce(i.tags, (select coalesce(array_agg(distinct btrim(tag) order by btrim(tag)) filter (where btrim(tag) <> ''), '{}')
-                             from unnest(string_to_array(i.tags_text, ';')) as tag)),
-         lower(nullif(btrim(i.email), ''))
+  select i.line, app_private.unicode_trim(i.external_id),
+         coalesce(i.tags, (select coalesce(array_agg(distinct trimmed order by trimmed) filter (where trimmed <> ''), '{}')
+                             from unnest(string_to_array(i.tags_text, ';')) as tag, app_private.unicode_trim(tag) as trimmed)),
+         lower(nullif(app_private.unicode_trim(i.email), ''))
     from pg_temp.participant_import i;
   analyze pg_temp.participant_import_rows;
 end;
@@ -91,12 +94,12 @@ begin
        -- Only a row whose tags are over 100 characters together can have one that is.
        where char_length(array_to_string(s.tags, ';')) > 100 and char_length(tag) > 100
       union all
-      select s.line, format('email "%s" is not an address', s.email) from staged s where s.email !~ '^[^@\s]+@[^@\s]+$'
+      select s.line, format('email "%s" is not an address', left(s.email, 100)) from staged s where not app_private.is_email_address(s.email)
       union all
       select s.line, format('email %s is on %s %s too', s.email, unit, s.first_of_email)
         from staged s where s.email is not null and s.first_of_email < s.line
       union all
-      select s.line, format('email %s is the user of participant %s already', s.email, p.external_id)
+      select s.line, format('email %s is the user of participant %s already', s.email, coalesce(p.external_id, p.name))
         from staged s
         join app_public.users u on u.email = s.email
         join app_public.participants p on p.user_id = u.id and p.external_id is distinct from s.external_id

@@ -1,7 +1,8 @@
 // Marketers run by their users, through GraphQL as clients call it (sql/215_marketer_membership.sql):
 // a user creates one and owns it; owners add members (unknown emails become users), remove them and
 // rename it; anyone leaves; the last owner stays; a membership that ends is named on `rights`, so
-// open streams re-check. Every refusal has its code and changes nothing.
+// open streams re-check; whoever leaves hands their campaigns of it to an owner. Every refusal has
+// its code and changes nothing.
 import pg from "pg";
 import { beforeAll, describe, expect, test } from "vitest";
 import { graphql, tokenFor, useTestApp } from "./support/app.ts";
@@ -112,6 +113,8 @@ describe("addMarketerMember", () => {
     for (const [token, email, code] of [
       [olive, "MIA@example.com", "CE212"],
       [olive, "not an address", "CE005"],
+      [olive, "a\u00a0b@example.com", "CE005"],
+      [olive, `${"x".repeat(250)}@example.com`, "CE005"],
       [mia, "friend@example.com", "CE211"],
       [stan, "friend@example.com", "CE203"],
       [undefined, "friend@example.com", "CE210"],
@@ -139,6 +142,36 @@ describe("removeMarketerMember and leaveMarketer", () => {
       await listener.end();
     }
     expect(await memberships(marketerId)).toEqual([{ email: "olive@example.com", role: "owner" }]);
+  });
+
+  test("a member who leaves hands their campaigns of the marketer to an owner, and keeps no right to them", async () => {
+    const marketerId = await oliveAndMia();
+    const created = await graphql(
+      server.url,
+      `mutation ($m: UUID!) { createCampaign(input: { name: "Mia's", marketerId: $m }) { result { rowId } } }`,
+      {
+        token: mia,
+        variables: { m: marketerId },
+      },
+    );
+    expect(created.errors).toBeUndefined();
+    const campaignId = created.data.createCampaign.result.rowId;
+    await graphql(server.url, REMOVE, { token: olive, variables: { marketerId, userId: miaId } });
+
+    expect(await database.query("select user_id from app_public.campaigns where id = $1", [campaignId])).toEqual([{ user_id: oliveId }]);
+    const seen = await graphql(server.url, `{ allCampaigns { nodes { rowId } } }`, { token: mia });
+    expect(seen.data.allCampaigns.nodes.map((c: { rowId: string }) => c.rowId)).not.toContain(campaignId);
+    const launched = await graphql(server.url, `mutation ($c: UUID!) { launchCampaign(input: { campaignId: $c }) { result { status } } }`, {
+      token: mia,
+      variables: { c: campaignId },
+    });
+    expect(codeOf(launched)).toEqual(["CE003"]);
+    const renamed = await graphql(
+      server.url,
+      `mutation ($c: UUID!) { updateCampaignByRowId(input: { rowId: $c, campaignPatch: { name: "The team's" } }) { campaign { name } } }`,
+      { token: olive, variables: { c: campaignId } },
+    );
+    expect(renamed.data.updateCampaignByRowId.campaign).toEqual({ name: "The team's" });
   });
 
   test("the last owner can neither leave nor be removed; a member, and an owner beside another, can leave", async () => {

@@ -64,6 +64,18 @@ test("a file imports by external_id; imported again it changes nothing; changed 
   ]);
 }, 60_000);
 
+test("any Unicode whitespace is trimmed, and the blank lines a file ends with are not rows", async () => {
+  const done = await importCsv("spaces.csv", "external_id,tags,email\n\u00a0s-1\u2003,\u00a0;vip\u00a0; \u200b ,\n\n\r\n\n");
+  expect(done.output).toMatch(/1 rows, 1 new participants/);
+  expect(done.code).toBe(0);
+  expect(await database.query("select external_id, tags from app_public.participants where external_id like 's-%'")).toEqual([
+    { external_id: "s-1", tags: ["vip"] },
+  ]);
+  const refused = await importCsv("email.csv", "external_id,tags,email\ns-2,vip,a\u00a0b@example.com\n");
+  expect(refused.code).toBe(1);
+  expect(refused.output).toContain(`line 2: email "a\u00a0b@example.com" is not an address`);
+}, 60_000);
+
 test("bad rows are reported by line with their reason, and nothing is imported", async () => {
   const before = await participants();
   const users = await database.query("select email from app_public.users order by email");

@@ -69,12 +69,27 @@ export async function importParticipantsFile(
     throw new ImportRefused([{ line: 1, problem: `the header must be ${HEADERS.join(" or ")} (got "${header}")` }]);
   }
   const columns = header === HEADERS[1] ? "external_id, tags_text, email" : "external_id, tags_text";
+  // Counts the bytes read, and drops the blank lines a file may end with (COPY would read each as
+  // a row with columns missing): line breaks at the end of a chunk wait for what follows.
   let bytesRead = 0;
-  const counter = new Transform({
+  let heldBreaks = Buffer.alloc(0);
+  const isBreak = (byte: number) => byte === 0x0a || byte === 0x0d;
+  const reader = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytesRead += chunk.length;
       onProgress(bytesRead);
-      done(null, chunk);
+      let end = chunk.length;
+      while (end > 0 && isBreak(chunk[end - 1]!)) end--;
+      if (end === 0) {
+        heldBreaks = Buffer.concat([heldBreaks, chunk]);
+        return done();
+      }
+      const out = Buffer.concat([heldBreaks, chunk.subarray(0, end)]);
+      heldBreaks = Buffer.from(chunk.subarray(end));
+      done(null, out);
+    },
+    flush(done) {
+      done(null, heldBreaks.length > 0 ? "\n" : null);
     },
   });
 
@@ -84,7 +99,7 @@ export async function importParticipantsFile(
     try {
       await pipeline(
         createReadStream(file),
-        counter,
+        reader,
         client.query(copyFrom(`copy pg_temp.participant_import (${columns}) from stdin with (format csv, header true)`)),
       );
     } catch (error) {
