@@ -182,7 +182,7 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
   },
 };
 // These act for the signed-in user, whoever asks: an operator says which user (jwt.claims.user_id).
-const FOR_A_USER = ["create_campaign", "claim_offer", "create_marketer", "leave_marketer"];
+const FOR_A_USER = ["create_campaign", "claim_offer", "create_marketer", "leave_marketer", "set_marketer_campaign_emails"];
 // These say who is asking.
 const ABOUT_THE_CALLER = ["current_user", "current_user_id", "current_user_is_admin"];
 // These say what a content row shows as its times (sql/112_content_shown_times.sql): whoever sees the row may ask.

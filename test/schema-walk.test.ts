@@ -367,6 +367,7 @@ const MUTATIONS: Record<string, Case> = {
     },
     refused: ["CE203", "CE210"],
   },
+  setMarketerCampaignEmails: { party: "owner", input: () => ({ marketerId: ids.marketer, enabled: true }), refused: ["CE203", "CE210"] },
   leaveMarketer: {
     party: "member",
     input: async () => {

@@ -629,6 +629,10 @@ export interface AppPublicMarketerMembers {
    */
   created_at: Generated<Timestamp>;
   /**
+   * An owner's choice: an email when a campaign of the marketer starts running, closes or expires (setMarketerCampaignEmails).
+   */
+  email_campaign_events: Generated<boolean>;
+  /**
    * The marketer.
    */
   marketer_id: string;
