@@ -1,6 +1,7 @@
 // The campaigns manager in headless Chromium: two members of one marketer watch it; one launches
-// a campaign, and both see the flash messages and the new pending offers without reloading. And
-// with 100 campaigns, the page and its data load (how fast: `npm run bench -- pages`).
+// a campaign, and both see the flash messages and the new pending offers without reloading. A
+// gamemaster of no marketer creates, renames and schedules a campaign of their own from "My
+// campaigns". And with 100 campaigns, the page and its data load (how fast: `npm run bench -- pages`).
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { beforeAll, expect, test } from "vitest";
@@ -84,6 +85,49 @@ test("launching in one member's page shows the progress and the pending offers i
   expect(await bob.isVisible(`${row()} button:has-text("Refresh Offers")`)).toBe(true);
   await bob.screenshot({ path: path.join(ARTIFACTS_DIR, "campaigns-manager.png"), fullPage: true });
   await Promise.all([alice.context().close(), bob.context().close()]);
+}, 60_000);
+
+test("a gamemaster of no marketer creates a campaign from My campaigns and sees its content at once, then renames and schedules it", async () => {
+  const gamemaster = await tokenFor(database, "gm@example.com");
+  const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on("dialog", (dialog) => void dialog.accept(dialog.message().startsWith("New name") ? "Dragon hunt" : "48"));
+  await page.goto(`${server.url}/campaigns`);
+  await page.fill("#token", gamemaster);
+  await page.click("#sign-in button[type=submit]");
+  await page.waitForSelector("#new-campaign-name");
+  await waitFor(flashes(page), (messages) => messages.includes("You are not a member of any marketer yet."));
+  await waitFor(
+    async () => page.textContent("#my-campaigns tbody"),
+    (text) => /No campaign of your own yet/.test(text ?? ""),
+  );
+
+  await page.fill("#new-campaign-name", "Monster mash");
+  await page.press("#new-campaign-name", "Enter");
+  await waitFor(flashes(page), (messages) => messages.includes(`"Monster mash" is ready, with its content.`));
+  const [{ id, schticks }] = await database.query<{ id: string; schticks: number }>(
+    `select c.id, (select count(*)::int from app_public.schticks s where s.campaign_id = c.id) as schticks
+       from app_public.campaigns c join app_public.users u on u.id = c.user_id where u.email = 'gm@example.com'`,
+  );
+  expect(schticks).toBeGreaterThan(0);
+  const mine = `#my-campaigns tr[data-campaign-id="${id}"]`;
+  expect(await page.textContent(`${mine} td.content`)).toMatch(new RegExp(`^${schticks} schticks · \\d+ weapons · \\d+ characters$`));
+
+  await page.click(`${mine} button:has-text("Rename")`);
+  await waitFor(
+    async () => page.textContent(`${mine} td.name`),
+    (name) => name === "Dragon hunt",
+  );
+  await page.click(`${mine} button:has-text("Schedule")`);
+  await waitFor(
+    async () => page.textContent(`${mine} td.starts`),
+    (starts) => starts !== "–",
+  );
+  expect(await database.query("select name, duration_hours::int as hours from app_public.campaigns where id = $1", [id])).toEqual([
+    { name: "Dragon hunt", hours: 48 },
+  ]);
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, "my-campaigns.png"), fullPage: true });
+  await context.close();
 }, 60_000);
 
 test("with 100 campaigns, the page and its data load", async () => {
