@@ -41,11 +41,10 @@ begin
     raise exception 'sign in to manage a marketer' using errcode = 'CE210',
       hint = 'Through the API, send a bearer token; in psql, set jwt.claims.user_id to the user it is for.';
   end if;
-  if not app_private.current_user_may_see_marketer(target_marketer_id) then
-    raise exception 'you are not a member of marketer %', target_marketer_id using errcode = 'CE203';
+  if app_private.current_user_may_see_marketer(target_marketer_id) then
+    select * into v_marketer from app_public.marketers where id = target_marketer_id for update;
   end if;
-  select * into v_marketer from app_public.marketers where id = target_marketer_id for update;
-  if not found then
+  if v_marketer.id is null then
     raise exception 'you are not a member of marketer %', target_marketer_id using errcode = 'CE203';
   end if;
   if owners_only and not app_private.current_user_may_manage_marketer(target_marketer_id) then

@@ -12,24 +12,14 @@ import path from "node:path";
 import { createPool } from "../../src/db/connection.ts";
 import { importParticipantsFile } from "../../src/participants/import.ts";
 import { prepareDatabase } from "../support/prepared-database.ts";
+import { seededRandom } from "../support/random.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
 const TAGS = Array.from({ length: 40 }, (_, i) => `tag-${i}`);
 const TARGETS = { import_s: 60, reimport_s: 30 };
 
-/** A seeded pseudo-random generator (mulberry32): every run imports the same file. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function writeCsv(file: string) {
-  const next = random(17);
+  const next = seededRandom(17);
   const out = createWriteStream(file);
   out.write("external_id,tags\n");
   for (let i = 0; i < ROWS; i++) {

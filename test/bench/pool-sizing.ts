@@ -20,6 +20,7 @@
 //   npm run bench -- pool-sizing
 import pg from "pg";
 import { prepareDatabase } from "../support/prepared-database.ts";
+import { seededRandom } from "../support/random.ts";
 
 const PEAK_PER_MINUTE = Number(process.env.BENCH_PEAK_PER_MINUTE || 30);
 const SEEDINGS = Number(process.env.BENCH_SEEDINGS || 20);
@@ -36,17 +37,6 @@ const BURSTS = [
   { day: 6, at: "21:05" },
 ];
 const BURST_SIZE = 100;
-
-/** A seeded pseudo-random generator (mulberry32), so every run replays the same week. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Creations per second at `t` (seconds since the epoch). */
 function rate(t: number) {
@@ -162,7 +152,7 @@ try {
   );
   const model = { delaySeconds: measured!.delay_s, seedSeconds: measured!.seed_ms / 1000 };
 
-  const next = random(2026);
+  const next = seededRandom(2026);
   const history = creationsBetween(WEEK_START - WEEK, WEEK_START, next);
   const week = [...creationsBetween(WEEK_START, WEEK_START + WEEK, next), ...burstTimes()].sort((a, b) => a - b);
   console.log(
