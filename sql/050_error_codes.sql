@@ -61,7 +61,10 @@ create or replace function app_private.error_codes() returns table (code text, m
      'Position 0 is the bullseye; each ring outward requires a subset of the tags of the ring inside it.'),
     ('CE310', 'a campaign''s target must belong to the campaign''s marketer', null),
     ('CE311', 'a bid must be on a band of the campaign''s target', 'Set the campaign''s target first, then bid on its bands.'),
-    ('CE312', 'a launched campaign keeps its target', null)
+    ('CE312', 'a launched campaign keeps its target', null),
+    ('CE401', 'that is not an event cursor: cursors are the numbers events carry (cursor, or the stream''s id)', null),
+    ('CE402', 'events after that cursor are no longer kept (older than event_retention_days)',
+     'Read a snapshot, then follow live events (and replay from their cursors next time).')
 $$;
 comment on function app_private.error_codes() is
   E'The project''s own error codes (CE…), in code order: what each means, and the fixed hint its refusal carries, if any.';

@@ -172,6 +172,30 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     const { user_id } = await one("select user_id from app_public.add_marketer_member($1, 'leaver@example.com')", [marketer]);
     expect(await one("select user_id from app_public.remove_marketer_member($1, $2)", [marketer, user_id])).toEqual({ user_id });
   },
+  campaign_events: async () => {
+    const id = await campaignIn("CREATED");
+    await database.query("update app_public.campaigns set name = 'Renamed in psql' where id = $1", [id]);
+    expect(await one("select (app_public.campaign_events($1))[1].event as event", [id])).toEqual({ event: "campaign_updated" });
+  },
+  marketer_campaign_events: async () => {
+    const id = await campaignIn("CREATED");
+    await database.query("update app_public.campaigns set name = 'Renamed for the marketer' where id = $1", [id]);
+    const events = (await one("select to_jsonb(app_public.marketer_campaign_events($1)) as events", [marketer])).events;
+    expect(events.map((event: { campaign_id: string }) => event.campaign_id)).toContain(id);
+  },
+  assert_event_cursor: async () => {
+    await database.query("select app_public.assert_event_cursor(0)");
+    await expect(database.query("select app_public.assert_event_cursor(1000000000000)")).rejects.toMatchObject({ code: "CE401" });
+  },
+  campaign_event_payload: async () => {
+    const id = await campaignIn("CREATED");
+    await database.query("update app_public.campaigns set name = 'Payload' where id = $1", [id]);
+    const { payload } = await one(
+      "select app_public.campaign_event_payload(e)::jsonb as payload from app_public.campaign_event_log e where campaign_id = $1",
+      [id],
+    );
+    expect(payload).toMatchObject({ event: "campaign_updated", campaign_id: id, cursor: expect.any(Number) });
+  },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
     expect(

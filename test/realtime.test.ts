@@ -163,11 +163,12 @@ async function listen(...channels: string[]) {
   await client.connect();
   listeners.push(client);
   const received: { channel: string; payload: any }[] = [];
-  // Campaign events carry their transaction's time (sent_at, a number): checked here (but for the
-  // tests' own sentinels), and left out of what the tests compare.
+  // Campaign events carry their transaction's time (sent_at) and their place in the history
+  // (cursor), both numbers: checked here (but for the tests' own sentinels), and left out of what
+  // the tests compare.
   client.on("notification", (message) => {
-    const { sent_at: sentAt, ...payload } = JSON.parse(message.payload!);
-    if (payload.event !== "sentinel") expect(typeof sentAt, message.payload).toBe("number");
+    const { sent_at: sentAt, cursor, ...payload } = JSON.parse(message.payload!);
+    if (payload.event !== "sentinel") expect([typeof sentAt, typeof cursor], message.payload).toEqual(["number", "number"]);
     received.push({ channel: message.channel, payload });
   });
   for (const channel of channels) await client.query(`listen "${channel}"`);
@@ -716,7 +717,7 @@ describe("subscriptions", () => {
     while (!/campaign_updated/.test(text)) text += (await reader.read()).value;
     expect(text).toMatch(
       new RegExp(
-        `event: marketer:${marketer}:campaigns\\ndata: \\{"event":"campaign_updated","campaign_id":"${campaign}","sent_at":\\d+\\}`,
+        `id: \\d+\\nevent: marketer:${marketer}:campaigns\\ndata: \\{"event":"campaign_updated","campaign_id":"${campaign}","cursor":\\d+,"sent_at":\\d+\\}`,
       ),
     );
     await reader.cancel();

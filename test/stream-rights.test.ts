@@ -2,7 +2,6 @@
 // again once one closes), and ended, with a final message saying why, when their user leaves the
 // marketer, loses admin, or their token expires: GraphQL subscriptions over websockets and the
 // pages' server-sent event streams alike.
-import http from "node:http";
 import { type Client, createClient } from "graphql-ws";
 import pg from "pg";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -12,6 +11,7 @@ import { LIMIT_CODES } from "../src/graphql/limits.ts";
 import { TEST_JWT_SECRET, tokenFor, useTestApp } from "./support/app.ts";
 import { createUser, type TestUser } from "./support/as-user.ts";
 import { useTestDatabase } from "./support/database.ts";
+import { type EventStream, openStream, ready } from "./support/event-stream.ts";
 import { waitFor } from "./support/wait.ts";
 
 // Read when the server starts.
@@ -103,11 +103,11 @@ const failed = (followed: Followed) =>
 describe("caps on open streams", () => {
   test("a user's third stream (event streams and websockets together) is refused with 429, and accepted once one closes", async () => {
     const member = await newUser({ member: true });
-    const first = await openStream(`/campaigns/events?marketerId=${marketer}`, member.token);
+    const first = await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token);
     const ofMarketer = follow(wsClient(member.token), MARKETER_EVENTS, { id: marketer });
     await Promise.all([ready(first), subscribed(ofMarketer)]);
 
-    const refused = await openStream(`/campaigns/events?marketerId=${marketer}`, member.token);
+    const refused = await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token);
     expect(refused.status).toBe(429);
     await waitFor(async () => refused.ended, Boolean);
     expect(JSON.parse(refused.body)).toEqual({ code: LIMIT_CODES.tooManyStreams, error: expect.stringMatching("at most 2 at once") });
@@ -124,7 +124,7 @@ describe("caps on open streams", () => {
 
     first.close();
     const accepted = await waitFor(
-      () => openStream(`/campaigns/events?marketerId=${marketer}`, member.token),
+      () => openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token),
       (stream) => stream.status === 200,
     );
     await ready(accepted);
@@ -253,48 +253,6 @@ describe("a GraphQL subscription", () => {
 
 // ---- server-sent events -------------------------------------------------------------------------
 
-interface EventStream {
-  status: number;
-  events: { event: string; data: string }[];
-  ended: boolean;
-  body: string;
-  close(): void;
-}
-const streams: EventStream[] = [];
-afterEach(() => {
-  for (const stream of streams.splice(0)) stream.close();
-});
-
-/** GET `path` as a browser's EventSource would (with the token as the session cookie). */
-function openStream(path: string, token: string): Promise<EventStream> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(
-      `${server.url}${path}`,
-      { headers: { cookie: `campaign_engine_token=${token}`, accept: "text/event-stream" } },
-      (response) => {
-        const stream: EventStream = { status: response.statusCode!, events: [], ended: false, body: "", close: () => request.destroy() };
-        streams.push(stream);
-        let buffer = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          stream.body += chunk;
-          buffer += chunk;
-          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            if (event) stream.events.push({ event, data: /^data: (.*)$/m.exec(block)?.[1] ?? "" });
-          }
-        });
-        response.on("end", () => (stream.ended = true));
-        response.on("close", () => (stream.ended = true));
-        resolve(stream);
-      },
-    );
-    request.on("error", reject);
-  });
-}
-const ready = (stream: EventStream) => waitFor(async () => stream.events.some((e) => e.event === "ready"), Boolean);
 const endedWith = async (stream: EventStream) => {
   await waitFor(async () => stream.ended, Boolean);
   const last = stream.events.at(-1)!;
@@ -305,7 +263,7 @@ const endedWith = async (stream: EventStream) => {
 describe("an event stream", () => {
   test("of a marketer ends with RIGHTS_REVOKED when its user leaves the marketer", async () => {
     const member = await newUser({ member: true });
-    const stream = await openStream(`/campaigns/events?marketerId=${marketer}`, member.token);
+    const stream = await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token);
     expect(stream.status).toBe(200);
     await ready(stream);
     await leaveMarketer(member);
@@ -315,31 +273,31 @@ describe("an event stream", () => {
     });
     expect(stream.events.map((e) => e.event)).toEqual(["ready", "end"]);
     // Reconnecting, as EventSource does, is refused.
-    expect((await openStream(`/campaigns/events?marketerId=${marketer}`, member.token)).status).toBe(403);
+    expect((await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token)).status).toBe(403);
   });
 
   test("of the admin dashboard ends with RIGHTS_REVOKED when its user loses admin", async () => {
     const admin = await newUser({ admin: true });
-    const stream = await openStream("/admin/events", admin.token);
+    const stream = await openStream(server.url, "/admin/events", admin.token);
     await ready(stream);
     await demote(admin);
     expect(await endedWith(stream)).toEqual({
       code: LIMIT_CODES.rightsRevoked,
       message: expect.stringMatching("you are not an admin any more"),
     });
-    expect((await openStream("/admin/events", admin.token)).status).toBe(403);
+    expect((await openStream(server.url, "/admin/events", admin.token)).status).toBe(403);
   });
 
   test("ends with TOKEN_EXPIRED when its token expires", async () => {
     const member = await newUser({ member: true });
-    const stream = await openStream(`/campaigns/events?marketerId=${marketer}`, await shortToken(member));
+    const stream = await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, await shortToken(member));
     await ready(stream);
     expect(await endedWith(stream)).toEqual({ code: LIMIT_CODES.tokenExpired, message: expect.stringMatching(/^your token expired at /) });
   });
 
   test("goes on when the change does not concern it (another member leaves)", async () => {
     const [member, other] = [await newUser({ member: true }), await newUser({ member: true })];
-    const stream = await openStream(`/campaigns/events?marketerId=${marketer}`, member.token);
+    const stream = await openStream(server.url, `/campaigns/events?marketerId=${marketer}`, member.token);
     await ready(stream);
     await leaveMarketer(other);
     const campaign = await campaignOf(member, marketer);

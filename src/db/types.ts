@@ -69,6 +69,11 @@ export interface AppHiddenWorkerHeartbeats {
   worker_id: string;
 }
 
+export interface AppPrivateCampaignEventHorizon {
+  only_row: Generated<boolean>;
+  pruned_through: Generated<Int8>;
+}
+
 export interface AppPrivateCampaignStateLogArchive {
   archived_at: Generated<Timestamp>;
   campaign_id: string;
@@ -146,6 +151,38 @@ export interface AppPublicBids {
    * When the bid was last changed.
    */
   updated_at: Generated<Timestamp>;
+}
+
+export interface AppPublicCampaignEventLog {
+  /**
+   * The campaign it happened to.
+   */
+  campaign_id: string;
+  /**
+   * How many: people reached (target_populated), offers made (offers_created).
+   */
+  count: Int8 | null;
+  /**
+   * The event's position: events commit in cursor order, across all campaigns. Pass the last one you saw as after (or as Last-Event-ID) to get what followed.
+   */
+  cursor: Int8 | null;
+  /**
+   * What happened: campaign_updated, target_populated, offers_created, reward_reminder, …
+   */
+  event: string;
+  /**
+   * The campaign's marketer when it happened, if any.
+   */
+  marketer_id: string | null;
+  /**
+   * When the transaction that sent it began.
+   */
+  occurred_at: Generated<Timestamp>;
+  /**
+   * @behavior -*
+   * The transaction that sent it.
+   */
+  transaction_id: Generated<string>;
 }
 
 export interface AppPublicCampaignMetrics {
@@ -1390,10 +1427,12 @@ export interface OpsWorkerHeartbeats {
 export interface DB {
   "app_hidden.sql_folder_applied": AppHiddenSqlFolderApplied;
   "app_hidden.worker_heartbeats": AppHiddenWorkerHeartbeats;
+  "app_private.campaign_event_horizon": AppPrivateCampaignEventHorizon;
   "app_private.campaign_state_log_archive": AppPrivateCampaignStateLogArchive;
   "app_private.settings": AppPrivateSettings;
   "app_public.alerts": AppPublicAlerts;
   "app_public.bids": AppPublicBids;
+  "app_public.campaign_event_log": AppPublicCampaignEventLog;
   "app_public.campaign_metrics": AppPublicCampaignMetrics;
   "app_public.campaign_offer_stats": AppPublicCampaignOfferStats;
   "app_public.campaign_state_log": AppPublicCampaignStateLog;

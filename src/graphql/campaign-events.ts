@@ -4,7 +4,8 @@
 // visitor (row-level security decides), and each event re-reads the campaign the same way.
 // The first event of every subscription is `subscribed`, sent once LISTEN is in place: the cue to
 // read a snapshot (for campaignEvents it carries the campaign as it is). A client that reconnects
-// subscribes again, so it gets a fresh one: notifications sent while it was away are lost for good.
+// subscribes again, so it gets a fresh one; what was sent while it was away it replays from
+// Query.campaignEvents(campaignId, after: <the last cursor it saw>), skipping cursors it has.
 import { jsonParse } from "postgraphile/@dataplan/json";
 import { constant, context, inhibitOnNull, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
@@ -33,6 +34,11 @@ export const CampaignEventsPlugin = extendSchema((build) => {
         The campaign's id (absent on resync).
         """
         campaignId: UUID
+        """
+        The event's position in the history (absent on subscribed and resync): events commit in
+        cursor order. After a reconnect, replay with Query.campaignEvents(campaignId, after: it).
+        """
+        cursor: BigInt
         """
         The campaign as it is now, as you may see it.
         """
@@ -93,6 +99,9 @@ export const CampaignEventsPlugin = extendSchema((build) => {
           },
           count($event) {
             return $event.get("count");
+          },
+          cursor($event) {
+            return lambda($event.get("cursor"), (cursor: unknown) => (cursor == null ? null : String(cursor)));
           },
           campaign($event) {
             // An event without a campaign (resync) reads nothing: resync comes just after the

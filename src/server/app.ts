@@ -10,11 +10,13 @@ import type { Authenticate } from "../auth/authenticate.ts";
 import { credentialsOf } from "../auth/credentials.ts";
 import { TokenError } from "../auth/jwt.ts";
 import { limitsConfig } from "../config.ts";
+import { VisitorQueries } from "../db/as-visitor.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import { GRAPHIQL_PATH, GRAPHIQL_STATIC_PATH, GRAPHQL_PATH, makePreset } from "../graphql/preset.ts";
 import type { NotificationHub } from "../notifications/hub.ts";
 import { adminRouter } from "./admin.ts";
 import { campaignsRouter } from "./campaigns.ts";
+import { EventHistory } from "./event-history.ts";
 import { DEVELOPMENT, type Exposure, hasBearer } from "./exposure.ts";
 import { type HealthSources, healthRoute } from "./health.ts";
 import { type Metrics, metricsRoute } from "./metrics.ts";
@@ -145,9 +147,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const closing = new AbortController();
   const caps = new StreamCaps(limits);
   const stopRealtimeMetrics = observeRealtime(options.metrics.registry, { db: options.db, hub: options.hub, caps });
-  const rights = new StreamRights({ hub: options.hub, authenticate: options.authenticate, authenticatorUrl: options.authenticatorUrl });
+  // What the server asks as a stream's user: may it go on (rights), what did it miss (history).
+  const visitor = new VisitorQueries(options.authenticatorUrl);
+  const rights = new StreamRights({ hub: options.hub, authenticate: options.authenticate, visitor });
   await rights.start();
-  const streams = { hub: options.hub, caps, rights, closing: closing.signal };
+  const streams = { hub: options.hub, caps, rights, history: new EventHistory(visitor), closing: closing.signal };
   const pageOptions = { db: options.db, authenticate: options.authenticate, streams };
   // Before any check of the request's rights: an event stream it opens re-checks if they changed since.
   app.use((ctx, next) => {
@@ -187,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await websockets.close();
     await rights.close();
+    await visitor.close();
     await stopRealtimeMetrics();
     await pgl.release();
     await releasePools();
@@ -208,6 +213,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await metricsClosed;
       clearInterval(sweep);
       await rights.close();
+      await visitor.close();
       await stopRealtimeMetrics();
       await pgl.release();
       await releasePools();

@@ -6,6 +6,8 @@
 //   DELETE /campaigns/session                 signs out
 //   GET    /campaigns/events?marketerId=…     server-sent events of marketer:<id>:campaigns
 //                                            (403 unless you are a member, or an admin)
+//   GET    /campaigns/events?campaignId=…     server-sent events of campaign:<id> (403 unless
+//                                            you may see the campaign)
 //   GET    /campaigns/assets/…                the page's script and styles
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,18 +36,23 @@ export function campaignsRouter(options: CampaignsPageOptions): Router {
   const signedIn = pageSession(router, options.authenticate, RULE);
 
   router.get("/events", signedIn, async (ctx) => {
-    const marketerId = ctx.query.marketerId;
-    if (typeof marketerId !== "string" || !isUuid(marketerId)) {
+    const { marketerId, campaignId } = ctx.query;
+    const channel =
+      typeof marketerId === "string" && isUuid(marketerId)
+        ? `marketer:${marketerId}:campaigns`
+        : typeof campaignId === "string" && isUuid(campaignId)
+          ? `campaign:${campaignId}`
+          : undefined;
+    if (!channel) {
       ctx.status = 400;
-      ctx.body = { error: "marketerId must be the uuid of a marketer" };
+      ctx.body = { error: "pass marketerId (the uuid of a marketer) or campaignId (the uuid of a campaign)" };
       return;
     }
     if (options.streams.caps.full({ userId: ctx.state.claims.sub })) return refuseStream(ctx, options.streams, ctx.state.claims);
     // The same question the stream asks again whenever the user's rights change.
-    const channel = `marketer:${marketerId}:campaigns`;
     if (!(await options.streams.rights.mayListen(ctx.state.claims, channel))) {
       ctx.status = 403;
-      ctx.body = { error: "you are not a member of that marketer" };
+      ctx.body = { error: marketerId ? "you are not a member of that marketer" : "campaign not found, or you may not see it" };
       return;
     }
     await streamChannels(ctx, options.streams, ctx.state.claims, [channel]);

@@ -7,6 +7,13 @@
 // sends a `{"event":"resync"}` payload, and a browser that reconnects (EventSource does so by
 // itself) gets a new `ready`: both are the page's cue to read the snapshot again.
 //
+// Events of campaign and marketer channels are stored (src/server/event-history.ts) and carry
+// their cursor as the SSE `id`. A browser that reconnects sends the last one as Last-Event-ID (a
+// page opening a new stream may pass ?lastEventId=): the stream then first replays, in order and
+// once each, what committed after it, and only then goes live. After a resync it replays what it
+// missed the same way. A cursor the history cannot answer for (not one, or older than it keeps)
+// replays nothing, and `ready` says so in `replay`.
+//
 // Each user holds at most STREAMS_PER_USER streams (429 past it). A stream whose user may no longer
 // listen to its channels (left the marketer, lost admin) or whose token expired ends with an `end`
 // event, `{"code":"RIGHTS_REVOKED"|"TOKEN_EXPIRED","message":…}`, and is closed: EventSource
@@ -14,7 +21,8 @@
 import type { Context } from "koa";
 import { credentialsOf } from "../auth/credentials.ts";
 import type { Claims } from "../auth/jwt.ts";
-import type { NotificationHub } from "../notifications/hub.ts";
+import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
+import { CURSOR_REFUSALS, cursorOf, EventHistory, parseCursor } from "./event-history.ts";
 import type { StreamCaps } from "./stream-caps.ts";
 import { revoked, type StreamEnd, type StreamRights } from "./stream-rights.ts";
 
@@ -26,6 +34,7 @@ export interface EventStreams {
   hub: NotificationHub;
   caps: StreamCaps;
   rights: StreamRights;
+  history: EventHistory;
   /** Aborted when the server shuts down: ends the streams. */
   closing: AbortSignal;
 }
@@ -65,10 +74,54 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   let closed = false;
   // A client that stops reading is dropped rather than buffered without end (it reconnects and
   // re-reads its snapshot). An empty event is the keep-alive comment.
-  const send = (event: string, data: string) => {
+  const send = (event: string, data: string, id?: number) => {
     if (closed) return;
     if (socket.writableLength > MAX_BUFFERED_BYTES) return close();
-    socket.write(event ? `event: ${event}\ndata: ${data}\n\n` : ": keep-alive\n\n");
+    if (!event) return void socket.write(": keep-alive\n\n");
+    socket.write(id === undefined ? `event: ${event}\ndata: ${data}\n\n` : `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`);
+  };
+  // Replay: live events wait in `held` while the history is read, then those it already
+  // replayed are dropped. Live events commit in cursor order, so past that point they just go.
+  const replayable = channels.some((channel) => EventHistory.keeps(channel));
+  const lastEventId = ctx.get("last-event-id") || (typeof ctx.query.lastEventId === "string" ? ctx.query.lastEventId : "");
+  let lastCursor = parseCursor(lastEventId || undefined);
+  let held: { channel: string; payload: string }[] | null = null;
+  const deliver = (channel: string, payload: string) => {
+    const cursor = cursorOf(payload);
+    if (cursor !== undefined) lastCursor = cursor;
+    send(channel, payload, cursor);
+  };
+  const replay = async (): Promise<string> => {
+    if (!replayable || lastCursor === undefined) return "none";
+    held = [];
+    let outcome = "replayed";
+    try {
+      const after = lastCursor;
+      for (const event of await streams.history.after(claims, channels, after)) deliver(event.channel, event.payload);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (!code || !CURSOR_REFUSALS.has(code)) throw error;
+      outcome = `refused: ${(error as Error).message}`;
+    }
+    const waiting = held;
+    held = null;
+    const through = lastCursor;
+    for (const { channel, payload } of waiting) {
+      const cursor = cursorOf(payload);
+      if (cursor === undefined || through === undefined || cursor > through) deliver(channel, payload);
+    }
+    return outcome;
+  };
+  const onLive = (channel: string, payload: string) => {
+    if (held) return void held.push({ channel, payload });
+    if (payload === RESYNC_PAYLOAD && replayable && lastCursor !== undefined) {
+      // What committed while the hub was away is in the history: replay it, then say resync.
+      void replay()
+        .then(() => send(channel, payload))
+        .catch(() => close());
+      return;
+    }
+    deliver(channel, payload);
   };
 
   const keepAlive = setInterval(() => send("", ""), KEEP_ALIVE_MS);
@@ -106,14 +159,16 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
 
   try {
     for (const channel of channels) {
-      const stop = await hub.listen(channel, (payload) => send(channel, payload));
+      const stop = await hub.listen(channel, (payload) => onLive(channel, payload));
       if (closed) return void stop();
       stops.push(stop);
     }
+    const replayed = await replay();
+    if (closed) return;
+    send("ready", JSON.stringify(replayable ? { channels, replay: replayed } : { channels }));
   } catch (error) {
     // Without LISTEN the stream would stay silent for good; ended, the browser reconnects.
     console.error(`event stream: ${(error as Error).message}`);
     return close();
   }
-  send("ready", JSON.stringify({ channels }));
 }

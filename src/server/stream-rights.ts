@@ -8,12 +8,9 @@
 // After the LISTEN connection comes back (`resync`), every stream re-checks: a notification may
 // have been missed. Whether a user may listen to a channel is asked as the visitor, on the API's
 // own login, so row-level security answers it exactly as it answers the stream's subscription.
-import type pg from "pg";
 import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
-import { actAs } from "../auth/pg-settings.ts";
-import { createPool } from "../db/connection.ts";
-import { inTransaction } from "../db/transaction.ts";
+import type { VisitorQueries } from "../db/as-visitor.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
 
@@ -52,14 +49,14 @@ export interface WatchedStream {
 export class StreamRights {
   private readonly byUser = new Map<string, Set<WatchedStream>>();
   private notifications = 0;
-  private readonly pool: pg.Pool;
+  private readonly visitor: VisitorQueries;
   private stopListening: (() => Promise<void>) | undefined;
 
-  private readonly options: { hub: NotificationHub; authenticate: Authenticate; authenticatorUrl: string };
+  private readonly options: { hub: NotificationHub; authenticate: Authenticate; visitor: VisitorQueries };
 
-  constructor(options: { hub: NotificationHub; authenticate: Authenticate; authenticatorUrl: string }) {
+  constructor(options: { hub: NotificationHub; authenticate: Authenticate; visitor: VisitorQueries }) {
     this.options = options;
-    this.pool = createPool(options.authenticatorUrl, "api", { max: 2 });
+    this.visitor = options.visitor;
   }
 
   async start(): Promise<void> {
@@ -68,7 +65,6 @@ export class StreamRights {
 
   async close(): Promise<void> {
     await this.stopListening?.();
-    await this.pool.end();
   }
 
   /** May these claims listen to `channel`? The row it is about, selected as the visitor. */
@@ -77,24 +73,18 @@ export class StreamRights {
     const campaign = CAMPAIGN_CHANNEL.exec(channel);
     const marketer = MARKETER_CHANNEL.exec(channel);
     if (!campaign && !marketer) return false;
-    const client = await this.pool.connect();
-    try {
-      return await inTransaction(client, async () => {
-        await actAs(client, claims);
-        const {
-          rows: [row],
-        } = campaign
-          ? await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.campaigns where id = $1) as allowed", [
-              campaign[1],
-            ])
-          : await client.query<{ allowed: boolean }>("select exists (select 1 from app_public.marketers where id = $1) as allowed", [
-              marketer![1],
-            ]);
-        return row!.allowed;
-      });
-    } finally {
-      client.release();
-    }
+    const [row] = campaign
+      ? await this.visitor.query<{ allowed: boolean }>(
+          claims,
+          "select exists (select 1 from app_public.campaigns where id = $1) as allowed",
+          [campaign[1]],
+        )
+      : await this.visitor.query<{ allowed: boolean }>(
+          claims,
+          "select exists (select 1 from app_public.marketers where id = $1) as allowed",
+          [marketer![1]],
+        );
+    return row!.allowed;
   }
 
   /**
