@@ -6,8 +6,7 @@
 //   DELETE /admin/session     signs out
 //   GET    /admin/data        app_public.admin_dashboard() as JSON
 //   GET    /admin/events      server-sent events of the pool and timers channels
-//   GET    /admin/assets/…    the page's script and styles, and uPlot's
-import { createRequire } from "node:module";
+//   GET    /admin/assets/…    the page's script and styles (and uPlot's, shared)
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Router from "@koa/router";
@@ -28,12 +27,9 @@ const LIVE_CHANNELS = ["pool", "timers"];
 const RULE: PageRule = { title: "admin", adminsOnly: true };
 
 const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pages", "admin");
-const requireFromHere = createRequire(import.meta.url);
 const ASSETS: Record<string, Asset> = {
   "dashboard.js": { file: path.join(pages, "dashboard.js"), type: "text/javascript" },
   "dashboard.css": { file: path.join(pages, "dashboard.css"), type: "text/css" },
-  "uPlot.iife.min.js": { file: requireFromHere.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript" },
-  "uPlot.min.css": { file: requireFromHere.resolve("uplot/dist/uPlot.min.css"), type: "text/css" },
 };
 
 export function adminRouter(options: AdminOptions): Router {

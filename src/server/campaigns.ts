@@ -8,7 +8,8 @@
 //                                            (403 unless you are a member, or an admin)
 //   GET    /campaigns/events?campaignId=…     server-sent events of campaign:<id> (403 unless
 //                                            you may see the campaign)
-//   GET    /campaigns/assets/…                the page's script and styles
+//   GET    /campaigns/<id>                    one campaign, live (the sign-in page, with 401)
+//   GET    /campaigns/assets/…                the pages' scripts and styles
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Router from "@koa/router";
@@ -27,6 +28,7 @@ const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pag
 const ASSETS: Record<string, Asset> = {
   "campaigns.js": { file: path.join(pages, "campaigns.js"), type: "text/javascript" },
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
+  "campaign.js": { file: path.join(pages, "campaign.js"), type: "text/javascript" },
 };
 
 export function campaignsRouter(options: CampaignsPageOptions): Router {
@@ -56,6 +58,12 @@ export function campaignsRouter(options: CampaignsPageOptions): Router {
       return;
     }
     await streamChannels(ctx, options.streams, ctx.state.claims, [channel]);
+  });
+
+  // Last: /events, /session and /assets are not campaign ids.
+  servePage(router, options.authenticate, RULE, "/campaigns", path.join(pages, "campaign.html"), {
+    route: "/:id",
+    accepts: (ctx) => isUuid(ctx.params.id ?? ""),
   });
 
   return router;

@@ -2,6 +2,7 @@
 // into the sign-in page is exchanged for the session cookie (src/auth/credentials.ts); every
 // request of a page is then checked against that page's rule: any signed-in user, or admins only.
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import type Router from "@koa/router";
 import type { RouterMiddleware } from "@koa/router";
@@ -108,8 +109,13 @@ export interface Asset {
   type: "text/javascript" | "text/css";
 }
 
+const requireFromHere = createRequire(import.meta.url);
+
 /** Served under every page's prefix: the sign-in page's script and styles, and what the pages share. */
 const SHARED_ASSETS: Record<string, Asset> = {
+  "page-client.js": { file: path.join(pagesDir, "page-client.js"), type: "text/javascript" },
+  "uPlot.iife.min.js": { file: requireFromHere.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript" },
+  "uPlot.min.css": { file: requireFromHere.resolve("uplot/dist/uPlot.min.css"), type: "text/css" },
   "sign-in.js": { file: path.join(pagesDir, "sign-in.js"), type: "text/javascript" },
   "sign-in.css": { file: path.join(pagesDir, "sign-in.css"), type: "text/css" },
   "page.css": { file: path.join(pagesDir, "page.css"), type: "text/css" },
@@ -132,9 +138,20 @@ export function serveAssets(router: Router, pageAssets: Record<string, Asset>): 
   });
 }
 
-/** GET <prefix>: the page's HTML for those who pass the rule, else the sign-in page (401 or 403). */
-export function servePage(router: Router, authenticate: Authenticate, rule: PageRule, pagePath: string, htmlFile: string): void {
-  router.get("/", async (ctx) => {
+/**
+ * GET <prefix><route>: the page's HTML for those who pass the rule, else the sign-in page (401 or
+ * 403). `accepts` may pass a request on to the routes after it (a parameter that is not one).
+ */
+export function servePage(
+  router: Router,
+  authenticate: Authenticate,
+  rule: PageRule,
+  pagePath: string,
+  htmlFile: string,
+  { route = "/", accepts = () => true }: { route?: string; accepts?: (ctx: Koa.Context) => boolean } = {},
+): void {
+  router.get(route, async (ctx, next) => {
+    if (!accepts(ctx)) return next();
     const access = await accessOf(credentialsOf(ctx), authenticate, rule);
     if (!access.allowed) return signInPage(ctx, access, rule, pagePath);
     ctx.type = "html";
