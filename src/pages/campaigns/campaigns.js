@@ -1,56 +1,11 @@
 // The campaigns manager in the browser: a marketer's campaigns with their stats, live. It listens
 // to /campaigns/events first; on `ready` (first connection and every reconnect) and on every event
 // it re-reads the campaigns through GraphQL (one read at a time; events arriving meanwhile cause
-// one more read), and turns target_populated and offers_created into flash messages.
+// one more read), and turns target_populated and offers_created into flash messages. The user's
+// own campaigns are in my-campaigns.js.
+import { $, button, campaignLink, cell, flash, graphql, money } from "./api.js";
 import { coalescedReads } from "./coalesced-reads.js";
-
-const $ = (selector) => document.querySelector(selector);
-
-async function graphql(query, variables = {}) {
-  const response = await fetch("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  if (response.status === 401) location.reload();
-  const body = await response.json();
-  if (body.errors?.length) throw new Error(body.errors[0].message);
-  return body.data;
-}
-
-function flash(text, kind = "ok") {
-  const item = document.createElement("li");
-  item.className = kind;
-  item.textContent = text;
-  $("#flash").prepend(item);
-  setTimeout(() => item.remove(), 15_000);
-}
-
-const money = (amount) => Number(amount).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-function cell(text, className = "") {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-function button(label, action) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = label;
-  element.addEventListener("click", async () => {
-    element.disabled = true;
-    try {
-      await action();
-    } catch (error) {
-      flash(error.message, "error");
-    } finally {
-      element.disabled = false;
-    }
-  });
-  return element;
-}
+import { showMine } from "./my-campaigns.js";
 
 let previous = new Map();
 
@@ -78,7 +33,7 @@ function render(campaigns) {
       );
     }
     tr.append(
-      cell(campaign.name),
+      cell(campaignLink(campaign.id, campaign.name), "name"),
       cell(campaign.status, "status"),
       cell(campaign.target ? `${campaign.target.name} (${campaign.target.population_status.replace("_", " ")})` : "–"),
       cell(bands || "–"),
@@ -103,94 +58,6 @@ function render(campaigns) {
   }
   $("#campaigns tbody").replaceChildren(...rows);
 }
-
-// ---- My campaigns: the signed-in user's own campaigns, those of no marketer ------------------
-
-const MY_CAMPAIGNS = `query ($me: UUID!) {
-  allCampaigns(condition: { userId: $me, marketerId: null }, orderBy: ACTIVATED_AT_DESC) {
-    nodes {
-      rowId name status startTime
-      schticksByCampaignId { totalCount } weaponsByCampaignId { totalCount } charactersByCampaignId { totalCount }
-    }
-  }
-}`;
-let me = null;
-
-async function refreshMine() {
-  const data = await graphql(MY_CAMPAIGNS, { me });
-  const rows = data.allCampaigns.nodes.map((campaign) => {
-    const tr = document.createElement("tr");
-    tr.dataset.campaignId = campaign.rowId;
-    const content = [
-      `${campaign.schticksByCampaignId.totalCount} schticks`,
-      `${campaign.weaponsByCampaignId.totalCount} weapons`,
-      `${campaign.charactersByCampaignId.totalCount} characters`,
-    ].join(" · ");
-    const actions = document.createElement("td");
-    actions.append(
-      button("Rename", async () => {
-        const name = prompt("New name", campaign.name);
-        if (!name) return;
-        await graphql(
-          "mutation ($id: UUID!, $name: String!) { updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { clientMutationId } }",
-          {
-            id: campaign.rowId,
-            name,
-          },
-        );
-        await refreshMine();
-      }),
-    );
-    if (campaign.status === "CREATED") {
-      actions.append(
-        button("Schedule", async () => {
-          const hours = Number(prompt("Run for how many hours, starting in an hour?", "48"));
-          if (!hours) return;
-          await graphql(
-            "mutation ($id: UUID!, $start: Datetime!, $hours: BigFloat!) { scheduleCampaign(input: { campaignId: $id, startTime: $start, durationHours: $hours }) { clientMutationId } }",
-            {
-              id: campaign.rowId,
-              start: new Date(Date.now() + 3_600_000).toISOString(),
-              hours: String(hours),
-            },
-          );
-          await refreshMine();
-        }),
-      );
-    }
-    tr.append(
-      cell(campaign.name, "name"),
-      cell(campaign.status, "status"),
-      cell(content, "content"),
-      cell(campaign.startTime ? new Date(campaign.startTime).toLocaleString() : "–", "starts"),
-      actions,
-    );
-    return tr;
-  });
-  if (rows.length === 0) {
-    const tr = document.createElement("tr");
-    const td = cell("No campaign of your own yet: create one above.");
-    td.colSpan = 5;
-    tr.append(td);
-    rows.push(tr);
-  }
-  $("#my-campaigns tbody").replaceChildren(...rows);
-}
-
-$("#new-campaign").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $("#new-campaign-name");
-  try {
-    const data = await graphql("mutation ($name: String!) { createCampaign(input: { name: $name }) { result { name } } }", {
-      name: input.value,
-    });
-    flash(`"${data.createCampaign.result.name}" is ready, with its content.`);
-    input.value = "";
-    await refreshMine();
-  } catch (error) {
-    flash(error.message, "error");
-  }
-});
 
 let marketerId = null;
 const refresh = coalescedReads(async () => {
@@ -238,8 +105,7 @@ function listen() {
 
 async function start() {
   const data = await graphql("{ currentUser { rowId } allMarketers(orderBy: NAME_ASC) { nodes { rowId name } } }");
-  me = data.currentUser.rowId;
-  refreshMine().catch((error) => flash(error.message, "error"));
+  showMine(data.currentUser.rowId).catch((error) => flash(error.message, "error"));
   const marketers = data.allMarketers.nodes;
   const select = $("#marketer");
   select.replaceChildren(...marketers.map((m) => new Option(m.name, m.rowId)));
