@@ -26,6 +26,9 @@ const script = (name: string): Asset => ({ file: path.join(pages, name), type: "
 const ASSETS: Record<string, Asset> = {
   "campaigns.js": script("campaigns.js"),
   "api.js": script("api.js"),
+  "members.js": script("members.js"),
+  "targets.js": script("targets.js"),
+  "campaign-setup.js": script("campaign-setup.js"),
   "my-campaigns.js": script("my-campaigns.js"),
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
 };
