@@ -172,6 +172,16 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     const { user_id } = await one("select user_id from app_public.add_marketer_member($1, 'leaver@example.com')", [marketer]);
     expect(await one("select user_id from app_public.remove_marketer_member($1, $2)", [marketer, user_id])).toEqual({ user_id });
   },
+  marketer_members_email: async () => {
+    await database.query("select app_public.add_marketer_member($1, 'teammate@example.com')", [marketer]);
+    expect(
+      await database.query(
+        `select app_public.marketer_members_email(m) as email from app_public.marketer_members m
+          join app_public.users u on u.id = m.user_id where m.marketer_id = $1 and u.email = 'teammate@example.com'`,
+        [marketer],
+      ),
+    ).toEqual([{ email: "teammate@example.com" }]);
+  },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
     expect(
