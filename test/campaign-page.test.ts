@@ -120,8 +120,8 @@ test("both members watch a launch on the campaign's page: bands, cards, chart, t
 
   await member.click('#actions button:has-text("Launch")');
   for (const page of [owner, member]) {
-    await waitFor(texts(page, "#toasts li"), (toasts) => toasts.includes(`Target populated: ${PEOPLE} people reached`), 20_000);
-    await waitFor(texts(page, "#toasts li"), (toasts) => toasts.includes(`${PEOPLE} offers created`), 20_000);
+    await waitFor(texts(page, "#flash li"), (toasts) => toasts.includes(`Target populated: ${PEOPLE} people reached`), 20_000);
+    await waitFor(texts(page, "#flash li"), (toasts) => toasts.includes(`${PEOPLE} offers created`), 20_000);
     await waitFor(text(page, "#pending-offers"), (pending) => pending === String(PEOPLE), 10_000);
     // The chart now has the offers made: a starting point and one per offers_created event.
     await waitFor(
@@ -151,7 +151,7 @@ test("someone who may not see the campaign is told so, and its stream is refused
   await page.fill("#token", strangerToken);
   await page.click("#sign-in button[type=submit]");
   await page.waitForSelector("#changes");
-  await page.waitForSelector('#toasts li:has-text("This campaign does not exist, or you may not see it.")');
+  await page.waitForSelector('#flash li:has-text("This campaign does not exist, or you may not see it.")');
   const stream = await page.evaluate(async (id) => (await fetch(`/campaigns/events?campaignId=${id}`)).status, campaign);
   expect(stream).toBe(403);
   expect(await page.textContent("#name")).toBe("Campaign");

@@ -83,6 +83,7 @@ test("launching in one member's page shows the progress and the pending offers i
   // The bullseye takes every fifth player: 10 × 2 + 40 × 1 in marketer cost.
   expect(await cellText(bob, "pending-spend")()).toBe((60).toLocaleString("en-US", { minimumFractionDigits: 2 }));
   expect(await bob.isVisible(`${row()} button:has-text("Refresh Offers")`)).toBe(true);
+  expect(await bob.getAttribute(`${row()} td.name a`, "href")).toBe(`/campaigns/${campaign}`);
   await bob.screenshot({ path: path.join(ARTIFACTS_DIR, "campaigns-manager.png"), fullPage: true });
   await Promise.all([alice.context().close(), bob.context().close()]);
 }, 60_000);
@@ -111,6 +112,7 @@ test("a gamemaster of no marketer creates a campaign from My campaigns and sees 
   );
   expect(schticks).toBeGreaterThan(0);
   const mine = `#my-campaigns tr[data-campaign-id="${id}"]`;
+  expect(await page.getAttribute(`${mine} td.name a`, "href")).toBe(`/campaigns/${id}`);
   expect(await page.textContent(`${mine} td.content`)).toMatch(new RegExp(`^${schticks} schticks · \\d+ weapons · \\d+ characters$`));
 
   await page.click(`${mine} button:has-text("Rename")`);

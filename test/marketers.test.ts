@@ -106,6 +106,22 @@ describe("addMarketerMember", () => {
     ]);
   });
 
+  test("members see each other's email on the membership, though not each other's user; a stranger sees neither", async () => {
+    const marketerId = await oliveAndMia();
+    const MEMBERS = `query ($id: UUID!) { allMarketerMembers(condition: { marketerId: $id }, orderBy: USER_ID_ASC) {
+      nodes { email userByUserId { email } } } }`;
+    const seen = await graphql(server.url, MEMBERS, { token: mia, variables: { id: marketerId } });
+    expect(seen.errors).toBeUndefined();
+    expect(seen.data.allMarketerMembers.nodes.map((node: { email: string }) => node.email).sort()).toEqual([
+      "mia@example.com",
+      "olive@example.com",
+    ]);
+    const olives = seen.data.allMarketerMembers.nodes.find((node: { email: string }) => node.email === "olive@example.com");
+    expect(olives.userByUserId).toBeNull();
+    const stranger = await graphql(server.url, MEMBERS, { token: stan, variables: { id: marketerId } });
+    expect(stranger.data.allMarketerMembers.nodes).toEqual([]);
+  });
+
   test("a member twice, a bad email, a member who is no owner, a stranger and an anonymous caller are refused", async () => {
     const marketerId = await oliveAndMia();
     const before = await memberships(marketerId);

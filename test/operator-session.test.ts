@@ -196,6 +196,16 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     );
     expect(payload).toMatchObject({ event: "campaign_updated", campaign_id: id, cursor: expect.any(Number) });
   },
+  marketer_members_email: async () => {
+    await database.query("select app_public.add_marketer_member($1, 'teammate@example.com')", [marketer]);
+    expect(
+      await database.query(
+        `select app_public.marketer_members_email(m) as email from app_public.marketer_members m
+          join app_public.users u on u.id = m.user_id where m.marketer_id = $1 and u.email = 'teammate@example.com'`,
+        [marketer],
+      ),
+    ).toEqual([{ email: "teammate@example.com" }]);
+  },
   marketer_campaigns: async () => {
     const id = await campaignIn("CREATED");
     expect(

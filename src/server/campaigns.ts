@@ -25,10 +25,16 @@ export interface CampaignsPageOptions {
 
 const RULE: PageRule = { title: "campaigns", adminsOnly: false };
 const pages = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "pages", "campaigns");
+const script = (name: string): Asset => ({ file: path.join(pages, name), type: "text/javascript" });
 const ASSETS: Record<string, Asset> = {
-  "campaigns.js": { file: path.join(pages, "campaigns.js"), type: "text/javascript" },
+  "campaigns.js": script("campaigns.js"),
+  "api.js": script("api.js"),
+  "members.js": script("members.js"),
+  "targets.js": script("targets.js"),
+  "campaign-setup.js": script("campaign-setup.js"),
+  "my-campaigns.js": script("my-campaigns.js"),
   "campaigns.css": { file: path.join(pages, "campaigns.css"), type: "text/css" },
-  "campaign.js": { file: path.join(pages, "campaign.js"), type: "text/javascript" },
+  "campaign.js": script("campaign.js"),
 };
 
 export function campaignsRouter(options: CampaignsPageOptions): Router {

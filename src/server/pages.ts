@@ -113,7 +113,6 @@ const requireFromHere = createRequire(import.meta.url);
 
 /** Served under every page's prefix: the sign-in page's script and styles, and what the pages share. */
 const SHARED_ASSETS: Record<string, Asset> = {
-  "page-client.js": { file: path.join(pagesDir, "page-client.js"), type: "text/javascript" },
   "uPlot.iife.min.js": { file: requireFromHere.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript" },
   "uPlot.min.css": { file: requireFromHere.resolve("uplot/dist/uPlot.min.css"), type: "text/css" },
   "sign-in.js": { file: path.join(pagesDir, "sign-in.js"), type: "text/javascript" },

@@ -4,18 +4,13 @@
 // reconnect) and on every event it re-reads the campaign through GraphQL (one read at a time).
 // Events missed while away are replayed by the server before `ready` (EventSource sends the last
 // event's id back as Last-Event-ID), so each shows as a toast once.
-import { coalescedReads } from "./coalesced-reads.js";
-import { flash, graphql } from "./page-client.js";
 
-const $ = (selector) => document.querySelector(selector);
+import { $, button, flash, graphql, money } from "./api.js";
+import { coalescedReads } from "./coalesced-reads.js";
+
 const campaignId = location.pathname.split("/").filter(Boolean).at(-1);
 
-const toast = (text, kind) => flash($("#toasts"), text, kind);
-
 const when = (time) => new Date(time).toLocaleString();
-const money = (amount) =>
-  amount == null ? "–" : Number(amount).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
 function row(...texts) {
   const tr = document.createElement("tr");
   for (const text of texts) {
@@ -24,23 +19,6 @@ function row(...texts) {
     tr.append(td);
   }
   return tr;
-}
-
-function button(label, action) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = label;
-  element.addEventListener("click", async () => {
-    element.disabled = true;
-    try {
-      await action();
-    } catch (error) {
-      toast(error.message, "error");
-    } finally {
-      element.disabled = false;
-    }
-  });
-  return element;
 }
 
 function item(text, title = "") {
@@ -110,7 +88,7 @@ function drawOffers(events) {
 
 function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvents: events }) {
   if (!campaign) {
-    toast("This campaign does not exist, or you may not see it.", "error");
+    flash("This campaign does not exist, or you may not see it.", "error");
     return;
   }
   document.title = `campaign-engine · ${campaign.name}`;
@@ -130,7 +108,7 @@ function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvent
     actions.push(
       button("Launch", async () => {
         await graphql("mutation ($id: UUID!) { launchCampaign(input: { campaignId: $id }) { clientMutationId } }", { id: campaignId });
-        toast(`Launching "${campaign.name}"…`, "info");
+        flash(`Launching "${campaign.name}"…`, "info");
       }),
     );
   }
@@ -138,13 +116,20 @@ function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvent
     actions.push(
       button("Refresh Offers", async () => {
         await graphql("mutation ($id: UUID!) { refreshOffers(input: { campaignId: $id }) { clientMutationId } }", { id: campaignId });
-        toast(`Refreshing the offers of "${campaign.name}"…`, "info");
+        flash(`Refreshing the offers of "${campaign.name}"…`, "info");
       }),
     );
   }
   $("#actions").replaceChildren(...actions);
 
-  const bands = stats.bands.map((band) => row(band.name, String(band.population), money(band.offer_amount), money(band.marketer_cost)));
+  const bands = stats.bands.map((band) =>
+    row(
+      band.name,
+      String(band.population),
+      band.offer_amount == null ? "–" : money(band.offer_amount),
+      band.marketer_cost == null ? "–" : money(band.marketer_cost),
+    ),
+  );
   if (bands.length === 0) bands.push(row("No bands: set a target first.", "", "", ""));
   $("#bands tbody").replaceChildren(...bands);
 
@@ -173,7 +158,7 @@ function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvent
 }
 
 const refresh = coalescedReads(async () => render(await graphql(READ, { id: campaignId })));
-const showError = (error) => toast(error.message, "error");
+const showError = (error) => flash(error.message, "error");
 
 function listen() {
   const events = new EventSource(`/campaigns/events?campaignId=${encodeURIComponent(campaignId)}`);
@@ -185,7 +170,7 @@ function listen() {
   });
   events.addEventListener(`campaign:${campaignId}`, (message) => {
     const event = JSON.parse(message.data);
-    if (TOASTED.has(event.event)) toast(say(event));
+    if (TOASTED.has(event.event)) flash(say(event));
     refresh().catch(showError);
   });
   events.addEventListener("error", () => {
@@ -197,7 +182,7 @@ function listen() {
     events.close();
     $("#live").dataset.state = "ended";
     $("#live").textContent = "ended";
-    toast(JSON.parse(message.data).message, "error");
+    flash(JSON.parse(message.data).message, "error");
   });
 }
 

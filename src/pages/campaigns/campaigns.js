@@ -1,57 +1,19 @@
 // The campaigns manager in the browser: a marketer's campaigns with their stats, live. It listens
 // to /campaigns/events first; on `ready` (first connection and every reconnect) and on every event
 // it re-reads the campaigns through GraphQL (one read at a time; events arriving meanwhile cause
-// one more read), and turns target_populated and offers_created into flash messages.
+// one more read), and turns target_populated and offers_created into flash messages. The
+// marketer's members (members.js), targets (targets.js, re-read on `ready` and when a population
+// ends) and a campaign's target and bids (campaign-setup.js) are managed beside it, and the user's
+// own campaigns in my-campaigns.js.
+import { $, button, campaignLink, cell, flash, graphql, money, onSubmit } from "./api.js";
+import { openSetup } from "./campaign-setup.js";
 import { coalescedReads } from "./coalesced-reads.js";
+import { showMembers } from "./members.js";
+import { showMine } from "./my-campaigns.js";
+import { showTargets } from "./targets.js";
 
-const $ = (selector) => document.querySelector(selector);
-
-async function graphql(query, variables = {}) {
-  const response = await fetch("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  if (response.status === 401) location.reload();
-  const body = await response.json();
-  if (body.errors?.length) throw new Error(body.errors[0].message);
-  return body.data;
-}
-
-function flash(text, kind = "ok") {
-  const item = document.createElement("li");
-  item.className = kind;
-  item.textContent = text;
-  $("#flash").prepend(item);
-  setTimeout(() => item.remove(), 15_000);
-}
-
-const money = (amount) => Number(amount).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-function cell(text, className = "") {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-function button(label, action) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = label;
-  element.addEventListener("click", async () => {
-    element.disabled = true;
-    try {
-      await action();
-    } catch (error) {
-      flash(error.message, "error");
-    } finally {
-      element.disabled = false;
-    }
-  });
-  return element;
-}
-
+let me = null;
+let marketerId = null;
 let previous = new Map();
 
 function render(campaigns) {
@@ -63,6 +25,10 @@ function render(campaigns) {
     const actions = document.createElement("td");
     if (campaign.status === "CREATED" && !campaign.launched_at) {
       actions.append(
+        button("Set up", async () => {
+          await showTargets(marketerId); // another member may have made one since
+          openSetup(campaign, refresh);
+        }),
         button("Launch", async () => {
           await graphql("mutation ($id: UUID!) { launchCampaign(input: { campaignId: $id }) { clientMutationId } }", { id: campaign.id });
           flash(`Launching "${campaign.name}"…`, "info");
@@ -78,10 +44,10 @@ function render(campaigns) {
       );
     }
     tr.append(
-      cell(campaign.name),
+      cell(campaignLink(campaign.id, campaign.name), "name"),
       cell(campaign.status, "status"),
-      cell(campaign.target ? `${campaign.target.name} (${campaign.target.population_status.replace("_", " ")})` : "–"),
-      cell(bands || "–"),
+      cell(campaign.target ? `${campaign.target.name} (${campaign.target.population_status.replace("_", " ")})` : "–", "target"),
+      cell(bands || "–", "population"),
       cell(String(stats.pending_offers), "number pending-offers"),
       cell(money(stats.pending_spend), "number pending-spend"),
       cell(String(stats.current_offers), "number current-offers"),
@@ -104,95 +70,6 @@ function render(campaigns) {
   $("#campaigns tbody").replaceChildren(...rows);
 }
 
-// ---- My campaigns: the signed-in user's own campaigns, those of no marketer ------------------
-
-const MY_CAMPAIGNS = `query ($me: UUID!) {
-  allCampaigns(condition: { userId: $me, marketerId: null }, orderBy: ACTIVATED_AT_DESC) {
-    nodes {
-      rowId name status startTime
-      schticksByCampaignId { totalCount } weaponsByCampaignId { totalCount } charactersByCampaignId { totalCount }
-    }
-  }
-}`;
-let me = null;
-
-async function refreshMine() {
-  const data = await graphql(MY_CAMPAIGNS, { me });
-  const rows = data.allCampaigns.nodes.map((campaign) => {
-    const tr = document.createElement("tr");
-    tr.dataset.campaignId = campaign.rowId;
-    const content = [
-      `${campaign.schticksByCampaignId.totalCount} schticks`,
-      `${campaign.weaponsByCampaignId.totalCount} weapons`,
-      `${campaign.charactersByCampaignId.totalCount} characters`,
-    ].join(" · ");
-    const actions = document.createElement("td");
-    actions.append(
-      button("Rename", async () => {
-        const name = prompt("New name", campaign.name);
-        if (!name) return;
-        await graphql(
-          "mutation ($id: UUID!, $name: String!) { updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { clientMutationId } }",
-          {
-            id: campaign.rowId,
-            name,
-          },
-        );
-        await refreshMine();
-      }),
-    );
-    if (campaign.status === "CREATED") {
-      actions.append(
-        button("Schedule", async () => {
-          const hours = Number(prompt("Run for how many hours, starting in an hour?", "48"));
-          if (!hours) return;
-          await graphql(
-            "mutation ($id: UUID!, $start: Datetime!, $hours: BigFloat!) { scheduleCampaign(input: { campaignId: $id, startTime: $start, durationHours: $hours }) { clientMutationId } }",
-            {
-              id: campaign.rowId,
-              start: new Date(Date.now() + 3_600_000).toISOString(),
-              hours: String(hours),
-            },
-          );
-          await refreshMine();
-        }),
-      );
-    }
-    tr.append(
-      cell(campaign.name, "name"),
-      cell(campaign.status, "status"),
-      cell(content, "content"),
-      cell(campaign.startTime ? new Date(campaign.startTime).toLocaleString() : "–", "starts"),
-      actions,
-    );
-    return tr;
-  });
-  if (rows.length === 0) {
-    const tr = document.createElement("tr");
-    const td = cell("No campaign of your own yet: create one above.");
-    td.colSpan = 5;
-    tr.append(td);
-    rows.push(tr);
-  }
-  $("#my-campaigns tbody").replaceChildren(...rows);
-}
-
-$("#new-campaign").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $("#new-campaign-name");
-  try {
-    const data = await graphql("mutation ($name: String!) { createCampaign(input: { name: $name }) { result { name } } }", {
-      name: input.value,
-    });
-    flash(`"${data.createCampaign.result.name}" is ready, with its content.`);
-    input.value = "";
-    await refreshMine();
-  } catch (error) {
-    flash(error.message, "error");
-  }
-});
-
-let marketerId = null;
 const refresh = coalescedReads(async () => {
   const data = await graphql("query ($id: UUID!) { marketerCampaigns(marketerId: $id) }", { id: marketerId });
   render(data.marketerCampaigns);
@@ -205,15 +82,18 @@ const MESSAGES = {
 
 let events = null;
 
+function setLive(state, text) {
+  $("#live").dataset.state = state;
+  $("#live").textContent = text;
+}
+
 function listen() {
   events?.close();
   events = new EventSource(`/campaigns/events?marketerId=${encodeURIComponent(marketerId)}`);
   events.addEventListener("ready", () => {
+    showTargets(marketerId).catch((error) => flash(error.message, "error"));
     refresh().then(
-      () => {
-        $("#live").dataset.state = "live";
-        $("#live").textContent = "live";
-      },
+      () => setLive("live", "live"),
       (error) => flash(error.message, "error"),
     );
   });
@@ -221,42 +101,96 @@ function listen() {
     const event = JSON.parse(message.data);
     const text = MESSAGES[event.event]?.(event);
     if (text) flash(text);
+    // Populations are the one change of a target that events announce.
+    if (event.event === "target_populated") showTargets(marketerId).catch((error) => flash(error.message, "error"));
     refresh().catch((error) => flash(error.message, "error"));
   });
-  events.addEventListener("error", () => {
-    $("#live").dataset.state = "connecting";
-    $("#live").textContent = "reconnecting…";
-  });
+  events.addEventListener("error", () => setLive("connecting", "reconnecting…"));
   // The server ended the stream for good (rights withdrawn, token expired): say why, stop.
   events.addEventListener("end", (message) => {
     events.close();
-    $("#live").dataset.state = "ended";
-    $("#live").textContent = "ended";
+    setLive("ended", "ended");
     flash(JSON.parse(message.data).message, "error");
   });
 }
 
-async function start() {
-  const data = await graphql("{ currentUser { rowId } allMarketers(orderBy: NAME_ASC) { nodes { rowId name } } }");
-  me = data.currentUser.rowId;
-  refreshMine().catch((error) => flash(error.message, "error"));
+// What is shown only while the page follows a marketer.
+const MARKETER_PARTS = ["#members-panel", "#targets-section", "#new-marketer-campaign"];
+
+function follow(id) {
+  marketerId = id;
+  previous = new Map();
+  $("#campaign-setup").hidden = true;
+  for (const part of MARKETER_PARTS) $(part).hidden = false;
+  listen();
+  showMembers(marketerId, me).catch((error) => flash(error.message, "error"));
+}
+
+/** Reads the user's marketers and follows the wanted one, else the first. */
+async function loadMarketers(wanted) {
+  const data = await graphql("{ allMarketers(orderBy: NAME_ASC) { nodes { rowId name } } }");
   const marketers = data.allMarketers.nodes;
   const select = $("#marketer");
   select.replaceChildren(...marketers.map((m) => new Option(m.name, m.rowId)));
   if (marketers.length === 0) {
+    events?.close();
+    marketerId = null;
+    for (const part of [...MARKETER_PARTS, "#campaign-setup"]) $(part).hidden = true;
+    render([]);
+    setLive("ended", "no marketer");
     flash("You are not a member of any marketer yet.", "info");
     return;
   }
-  const wanted = new URLSearchParams(location.search).get("marketer");
-  marketerId = marketers.some((m) => m.rowId === wanted) ? wanted : marketers[0].rowId;
-  select.value = marketerId;
-  select.addEventListener("change", () => {
-    marketerId = select.value;
-    previous = new Map();
-    history.replaceState(null, "", `?marketer=${marketerId}`);
-    listen();
+  select.value = marketers.some((m) => m.rowId === wanted) ? wanted : marketers[0].rowId;
+  follow(select.value);
+}
+
+$("#marketer").addEventListener("change", () => {
+  history.replaceState(null, "", `?marketer=${$("#marketer").value}`);
+  follow($("#marketer").value);
+});
+
+onSubmit($("#new-marketer"), async () => {
+  const input = $("#new-marketer-name");
+  const data = await graphql("mutation ($name: String!) { createMarketer(input: { name: $name }) { result { rowId name } } }", {
+    name: input.value,
   });
-  listen();
+  const created = data.createMarketer.result;
+  flash(`Marketer "${created.name}" created: you are its owner.`);
+  input.value = "";
+  history.replaceState(null, "", `?marketer=${created.rowId}`);
+  await loadMarketers(created.rowId);
+});
+
+onSubmit($("#new-marketer-campaign"), async () => {
+  const input = $("#new-marketer-campaign-name");
+  const data = await graphql(
+    "mutation ($name: String!, $marketerId: UUID!) { createCampaign(input: { name: $name, marketerId: $marketerId }) { result { name } } }",
+    { name: input.value, marketerId },
+  );
+  flash(`"${data.createCampaign.result.name}" is ready: set up its target and bids, then launch it.`);
+  input.value = "";
+  await refresh();
+});
+
+$("#leave-marketer").addEventListener("click", async () => {
+  if (!confirm("Leave this marketer? Your campaigns of it go to one of its owners.")) return;
+  // The stream ends as soon as the membership does: stop following first.
+  events?.close();
+  try {
+    await graphql("mutation ($id: UUID!) { leaveMarketer(input: { marketerId: $id }) { clientMutationId } }", { id: marketerId });
+    flash("You left the marketer.");
+  } catch (error) {
+    flash(error.message, "error");
+  }
+  await loadMarketers(marketerId).catch((error) => flash(error.message, "error"));
+});
+
+async function start() {
+  const data = await graphql("{ currentUser { rowId } }");
+  me = data.currentUser.rowId;
+  showMine(me).catch((error) => flash(error.message, "error"));
+  await loadMarketers(new URLSearchParams(location.search).get("marketer"));
 }
 
 $("#sign-out").addEventListener("click", async () => {
