@@ -3,13 +3,16 @@
 import "./config.ts";
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { type Kysely, sql } from "kysely";
 import { issueToken } from "./auth/issue-token.ts";
 import { createPool } from "./db/connection.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createKysely, type DB } from "./db/kysely.ts";
 import { migrate } from "./db/migrate.ts";
+import { ensureDemo } from "./demo/create.ts";
+import { findDemo } from "./demo/find.ts";
+import { demoReport } from "./demo/report.ts";
 import { importParticipantsFile } from "./participants/import.ts";
 import { byteProgress, stepProgress } from "./progress.ts";
 import { exportTemplate, loadTemplateFile } from "./template/file.ts";
@@ -123,6 +126,38 @@ program
         client.release();
         await pool.end();
       }
+    }),
+  );
+
+program
+  .command("demo")
+  .description(
+    "create a demo marketer, audience, target and campaigns, a gamemaster and an admin, and print their tokens (once: a second run changes nothing)",
+  )
+  .option(
+    "--participants <count>",
+    "participants to import",
+    (value) => {
+      const count = Number(value);
+      if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError("a whole number of at least 1");
+      return count;
+    },
+    100_000,
+  )
+  .action((options: { participants: number }) =>
+    withCurrentDatabase(async (db, database) => {
+      const pool = createPool(database.ownerUrl, "cli", { max: 1 });
+      const client = await pool.connect();
+      let created: boolean;
+      try {
+        created = await ensureDemo(client, { participants: options.participants, onStep: (step) => console.log(`demo: ${step}`) });
+      } finally {
+        client.release();
+        await pool.end();
+      }
+      const demo = await findDemo(db);
+      if (!demo) throw new Error("the demo's marketer is missing right after the demo was made");
+      console.log(await demoReport(demo, { created, jwtSecret: database.secrets.jwtSecret }));
     }),
   );
 

@@ -1,12 +1,15 @@
 // `npm run participants:import -- FILE.csv`: streams the file through COPY into the importing
 // transaction's staging table, then lets the database list every bad row and, if there is none,
 // merge them in one upsert (sql/615_participant_import.sql). All or nothing: a refusal rolls back.
+// importParticipantsFile is its own transaction; importParticipantsWithin joins the caller's (the
+// demo imports inside the transaction that creates the rest of it).
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { inTransaction } from "../db/transaction.ts";
 
 export interface ImportProblem {
   line: number;
@@ -56,7 +59,16 @@ function copyProblem(error: unknown): ImportProblem | undefined {
 }
 
 /** Imports the CSV file on `client` (its own transaction); `onProgress` hears the bytes read. */
-export async function importParticipantsFile(
+export function importParticipantsFile(
+  client: pg.ClientBase,
+  file: string,
+  onProgress: (bytesRead: number) => void = () => {},
+): Promise<ImportResult> {
+  return inTransaction(client, () => importParticipantsWithin(client, file, onProgress));
+}
+
+/** The same, in the transaction `client` is in: a refusal throws, and the caller rolls back. */
+export async function importParticipantsWithin(
   client: pg.ClientBase,
   file: string,
   onProgress: (bytesRead: number) => void = () => {},
@@ -93,29 +105,22 @@ export async function importParticipantsFile(
     },
   });
 
-  await client.query("begin");
+  await client.query("select app_private.begin_participant_import()");
   try {
-    await client.query("select app_private.begin_participant_import()");
-    try {
-      await pipeline(
-        createReadStream(file),
-        reader,
-        client.query(copyFrom(`copy pg_temp.participant_import (${columns}) from stdin with (format csv, header true)`)),
-      );
-    } catch (error) {
-      const problem = copyProblem(error);
-      throw problem ? new ImportRefused([problem]) : error;
-    }
-    await client.query("select app_private.stage_participant_import()");
-    const { rows: problems } = await client.query<{ line: string; problem: string }>(
-      "select line, problem from app_private.participant_import_problems(100)",
+    await pipeline(
+      createReadStream(file),
+      reader,
+      client.query(copyFrom(`copy pg_temp.participant_import (${columns}) from stdin with (format csv, header true)`)),
     );
-    if (problems.length > 0) throw new ImportRefused(problems.map((row) => ({ line: Number(row.line), problem: row.problem })));
-    const { rows } = await client.query<{ result: ImportResult }>("select app_private.merge_participant_import() as result");
-    await client.query("commit");
-    return rows[0]!.result;
   } catch (error) {
-    await client.query("rollback");
-    throw error;
+    const problem = copyProblem(error);
+    throw problem ? new ImportRefused([problem]) : error;
   }
+  await client.query("select app_private.stage_participant_import()");
+  const { rows: problems } = await client.query<{ line: string; problem: string }>(
+    "select line, problem from app_private.participant_import_problems(100)",
+  );
+  if (problems.length > 0) throw new ImportRefused(problems.map((row) => ({ line: Number(row.line), problem: row.problem })));
+  const { rows } = await client.query<{ result: ImportResult }>("select app_private.merge_participant_import() as result");
+  return rows[0]!.result;
 }
