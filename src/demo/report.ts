@@ -41,7 +41,7 @@ export async function demoReport(demo: Demo, { created, jwtSecret }: { created: 
   const pages: Record<DemoRole, [string, string][]> = {
     owner: [
       ["campaigns", marketerPage],
-      ...(launched ? ([["launched", `"${launched.name}" (${launched.id}), its row on that page`]] as [string, string][]) : []),
+      ...(launched ? ([["launched", `${base}/campaigns/${launched.id}  ("${launched.name}", live)`]] as [string, string][]) : []),
     ],
     member: [["campaigns", marketerPage]],
     gamemaster: [["campaigns", `${base}/campaigns  (My campaigns)`]],
