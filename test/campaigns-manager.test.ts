@@ -1,7 +1,8 @@
 // The campaigns manager end to end from the page, in two Chromium contexts: Ada signs in, creates
 // a marketer and adds Bo by email; Bo signs in with his token, sees it, creates a target with three
 // bands, a campaign of the marketer, sets its target and bids, and launches it; both pages see the
-// population and the offers arrive as the launch work commits, without reloading. Refusals show
+// population and the offers arrive as the launch work commits, without reloading, on the list and
+// on the campaign's own page, whose chart of offers moves. Refusals show
 // the database's message; owners remove members; a member leaves. Everything goes through GraphQL
 // from the page; the participants are imported by an admin beforehand.
 import path from "node:path";
@@ -143,7 +144,35 @@ test("one user creates a marketer and adds another, who targets, sets up and lau
     expect(await page.getAttribute(`${row} td.name a`, "href")).toBe(`/campaigns/${campaign}`);
   }
 
+  // Each also watches the campaign's own page, in a second tab.
+  const details = await Promise.all(
+    [ada, bo].map(async (page) => {
+      const detail = await page.context().newPage();
+      await detail.goto(`${server.url}/campaigns/${campaign}`);
+      await detail.waitForSelector("#live[data-state=live]");
+      expect(await detail.getAttribute("#offers-chart", "data-offers")).toBe("0");
+      return detail;
+    }),
+  );
+
   await bo.click(`${row} button:has-text("Launch")`);
+  for (const detail of details) {
+    // The chart of offers made moves, as the population per band and the toasts do.
+    await waitFor(
+      async () => detail.getAttribute("#offers-chart", "data-offers"),
+      (offers) => offers === "60",
+      20_000,
+    );
+    expect(Number(await detail.getAttribute("#offers-chart", "data-points"))).toBeGreaterThanOrEqual(2);
+    expect(await detail.$$eval("#bands tbody tr td:nth-child(2)", (cells) => cells.map((c) => c.textContent))).toEqual(["10", "10", "40"]);
+    await waitFor(
+      async () => detail.$$eval("#flash li", (items) => items.map((item) => item.textContent)),
+      (toasts) => toasts.includes("60 offers created"),
+    );
+    expect(await detail.textContent("#status")).toBe("RUNNING");
+  }
+  await details[1]!.screenshot({ path: path.join(ARTIFACTS_DIR, "campaigns-manager-detail.png"), fullPage: true });
+  await Promise.all(details.map((detail) => detail.close()));
   for (const page of [ada, bo]) {
     await flashed(page, "Target populated! Creating offers...", 20_000);
     await flashed(page, "60 offers created successfully", 20_000);

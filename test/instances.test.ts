@@ -269,7 +269,7 @@ describe("live events across servers", () => {
     })().catch(() => {});
     const RENAME = `mutation ($id: UUID!, $name: String!) {
       updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { campaign { name } } }`;
-    const updated = new RegExp(`data: \\{"event":"campaign_updated","campaign_id":"${campaign}","sent_at":\\d+\\}`, "g");
+    const updated = new RegExp(`data: \\{"event":"campaign_updated","campaign_id":"${campaign}","cursor":\\d+,"sent_at":\\d+\\}`, "g");
     const sightings = (text: string) => text.match(updated)?.length ?? 0;
     const subscribedUpdates = () =>
       subscription.events.filter(
