@@ -50,7 +50,9 @@ function follow() {
       buffer += chunk;
       let end;
       while ((end = buffer.indexOf("\\n\\n")) !== -1) {
-        const message = buffer.slice(0, end);
+        // Stored events come with their cursor as a first line, "id: <cursor>".
+        const block = buffer.slice(0, end);
+        const message = block.startsWith("id: ") ? block.slice(block.indexOf("\\n") + 1) : block;
         buffer = buffer.slice(end + 2);
         if (message.startsWith("event: ready")) {
           if (++ready === count) parentPort.postMessage({ type: "ready" });
