@@ -1,6 +1,7 @@
 // `npm start`: migrate, then run the API and the worker in one process until SIGINT/SIGTERM.
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 
+import "./config.ts";
 import { mkdir } from "node:fs/promises";
 import { startApp } from "./app.ts";
 import { config } from "./config.ts";

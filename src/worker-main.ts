@@ -1,6 +1,7 @@
 // `npm run worker`: graphile-worker alone (tasks/ and crontab), no HTTP server.
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 import "./config.ts";
+import "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { runUntilSignalled } from "./shutdown.ts";

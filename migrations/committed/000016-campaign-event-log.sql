@@ -1,5 +1,5 @@
 --! Previous: sha1:9e81da951f3baf5d765879e6129f6fcd90916f3d
---! Hash: sha1:c48891c342a323353af34b72ef2ab6aa259bdeae
+--! Hash: sha1:e322e1feee530f104fa0eb24868fbc059fa30ac7
 --! Message: campaign event log
 
 -- Every event sent on campaign:<id> is also stored, so a client that was away replays what it
@@ -11,7 +11,7 @@ create table app_public.campaign_event_log (
   marketer_id uuid,
   event text not null,
   count bigint,
-  transaction_id xid8 not null default pg_current_xact_id(),
+  transaction_id bigint not null default pg_current_xact_id()::text::bigint,
   occurred_at timestamptz not null default now()
 ) partition by range (occurred_at);
 -- One row per distinct event of a transaction, as Postgres folds repeated notifications.

@@ -3,6 +3,7 @@
 // shows in review. test/graphql-schema.test.ts fails when the committed file is stale.
 // First: config.ts sets GRAPHILE_ENV, which PostGraphile reads when it loads.
 
+import "../config.ts";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeSchema } from "postgraphile";

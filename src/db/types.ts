@@ -182,7 +182,7 @@ export interface AppPublicCampaignEventLog {
    * @behavior -*
    * The transaction that sent it.
    */
-  transaction_id: Generated<string>;
+  transaction_id: Generated<Int8>;
 }
 
 export interface AppPublicCampaignMetrics {
