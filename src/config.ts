@@ -93,6 +93,8 @@ export function limitsConfig() {
     streamsPerUser: integer("STREAMS_PER_USER", 20),
     /** Open websockets one address may hold before they say who they are (or while anonymous). */
     streamsPerAnonymousAddress: integer("STREAMS_PER_ANONYMOUS_ADDRESS", 10),
+    /** Open websockets and event streams this process holds at most, all users together. */
+    maxOpenStreams: integer("MAX_OPEN_STREAMS", 15_000),
   };
 }
 

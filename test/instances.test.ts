@@ -12,6 +12,7 @@ import { migrate } from "../src/db/migrate.ts";
 import { graphql, TEST_JWT_SECRET, tokenFor } from "./support/app.ts";
 import { emptyCampaign } from "./support/content.ts";
 import { useTestDatabase } from "./support/database.ts";
+import { type EventStream, openStream, ready as streamReady } from "./support/event-stream.ts";
 import { type Started, startMain, startWorkerProcess } from "./support/process.ts";
 import { subscribe } from "./support/subscribe.ts";
 import { waitFor } from "./support/wait.ts";
@@ -303,5 +304,48 @@ describe("live events across servers", () => {
       await pumping;
       await subscription.stop();
     }
+  }, 60_000);
+  test("event streams spread over both servers all get every event once, in commit order, whichever server it went through", async () => {
+    const users = (await usersWithTokens()).slice(0, 2);
+    const [{ id: marketer }] = (await database.query<{ id: string }>(
+      "insert into app_public.marketers (name) values ('Spread Out Ltd') returning id",
+    )) as [{ id: string }];
+    for (const user of users) {
+      await database.query("insert into app_public.marketer_members (marketer_id, user_id) values ($1, $2)", [marketer, user.id]);
+    }
+    const [{ id: campaign }] = (await database.query<{ id: string }>(
+      "insert into app_public.campaigns (user_id, marketer_id, name) values ($1, $2, 'Spread') returning id",
+      [users[0]!.id, marketer],
+    )) as [{ id: string }];
+    // Ten streams per user on each server.
+    const streams = await Promise.all(
+      servers.flatMap((server) =>
+        users.flatMap((user) =>
+          Array.from({ length: 10 }, () => openStream(server, `/campaigns/events?marketerId=${marketer}`, user.token)),
+        ),
+      ),
+    );
+    expect(streams.map((stream) => stream.status)).toEqual(streams.map(() => 200));
+    await Promise.all(streams.map(streamReady));
+
+    const RENAME = `mutation ($id: UUID!, $name: String!) {
+      updateCampaignByRowId(input: { rowId: $id, campaignPatch: { name: $name } }) { campaign { name } } }`;
+    for (let n = 0; n < 6; n++) {
+      const renamed = await graphql(servers[n % 2]!, RENAME, { token: users[0]!.token, variables: { id: campaign, name: `Spread ${n}` } });
+      expect(renamed.errors, JSON.stringify(renamed.errors)).toBeUndefined();
+    }
+    const cursors = (stream: EventStream) => stream.events.filter((e) => e.id !== undefined).map((e) => Number(e.id));
+    await waitFor(
+      async () => streams.map((stream) => cursors(stream).length),
+      (counts) => counts.every((count) => count >= 6),
+      20_000,
+    );
+    const expected = (
+      await database.query<{ cursor: string }>("select cursor from app_public.campaign_event_log where campaign_id = $1 order by cursor", [
+        campaign,
+      ])
+    ).map((row) => Number(row.cursor));
+    expect(expected).toHaveLength(6);
+    for (const stream of streams) expect(cursors(stream)).toEqual(expected);
   }, 60_000);
 });

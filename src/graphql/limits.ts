@@ -44,6 +44,8 @@ export const LIMIT_CODES = {
   tooCostly: "COST_LIMIT",
   /** Too many open websockets or event streams (HTTP 429, or websocket close 1013). */
   tooManyStreams: "TOO_MANY_STREAMS",
+  /** This process holds MAX_OPEN_STREAMS streams already (HTTP 503, or websocket close 1013). */
+  streamsAtCapacity: "STREAMS_AT_CAPACITY",
   /** A stream ended because its user may no longer see what it follows. */
   rightsRevoked: "RIGHTS_REVOKED",
   /** A stream ended because its token expired. */

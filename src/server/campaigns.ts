@@ -56,7 +56,8 @@ export function campaignsRouter(options: CampaignsPageOptions): Router {
       ctx.body = { error: "pass marketerId (the uuid of a marketer) or campaignId (the uuid of a campaign)" };
       return;
     }
-    if (options.streams.caps.full({ userId: ctx.state.claims.sub })) return refuseStream(ctx, options.streams, ctx.state.claims);
+    const refusal = options.streams.caps.refusal({ userId: ctx.state.claims.sub });
+    if (refusal) return refuseStream(ctx, refusal);
     // The same question the stream asks again whenever the user's rights change.
     if (!(await options.streams.rights.mayListen(ctx.state.claims, channel))) {
       ctx.status = 403;

@@ -44,6 +44,14 @@ export function observeRealtime(registry: Registry, { db, hub, caps }: { db: Kys
       this.set({ kind: "subscription" }, hub.subscriptions);
     },
   });
+  new Gauge({
+    name: "realtime_max_open_streams",
+    help: "The most websockets and event streams this process holds together (MAX_OPEN_STREAMS); past it new ones are refused",
+    registers,
+    collect() {
+      this.set(caps.capacity);
+    },
+  });
 
   const samples: { at: number; ms: number }[] = [];
   const stopObserving = hub.onDelivered((channel, payload) => {

@@ -14,7 +14,8 @@
 // missed the same way. A cursor the history cannot answer for (not one, or older than it keeps)
 // replays nothing, and `ready` says so in `replay`.
 //
-// Each user holds at most STREAMS_PER_USER streams (429 past it). A stream whose user may no longer
+// Each user holds at most STREAMS_PER_USER streams (429 past it), and the process at most
+// MAX_OPEN_STREAMS (503 past it). A stream whose user may no longer
 // listen to its channels (left the marketer, lost admin) or whose token expired ends with an `end`
 // event, `{"code":"RIGHTS_REVOKED"|"TOKEN_EXPIRED","message":…}`, and is closed: EventSource
 // reconnects and is then refused (401 or 403), so the page can say why.
@@ -22,8 +23,9 @@ import type { Context } from "koa";
 import { credentialsOf } from "../auth/credentials.ts";
 import type { Claims } from "../auth/jwt.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
-import { CURSOR_REFUSALS, cursorOf, EventHistory, parseCursor } from "./event-history.ts";
-import type { StreamCaps } from "./stream-caps.ts";
+import { type EventFrame, eventFrame } from "./event-frames.ts";
+import { CURSOR_REFUSALS, EventHistory, parseCursor } from "./event-history.ts";
+import type { StreamCaps, StreamRefusal } from "./stream-caps.ts";
 import { revoked, type StreamEnd, type StreamRights } from "./stream-rights.ts";
 
 // Proxies and load balancers close connections that stay silent; a comment line keeps it open.
@@ -39,19 +41,19 @@ export interface EventStreams {
   closing: AbortSignal;
 }
 
-/** Streams `channels` to a client signed in with `claims`, whose right to them was checked. */
-/** HTTP 429 for a user at their cap of open streams. */
-export function refuseStream(ctx: Context, streams: EventStreams, claims: Claims): void {
-  const refusal = streams.caps.refusal({ userId: claims.sub });
-  ctx.status = 429;
+/** HTTP 429 for a user at their cap of open streams, 503 when this process holds its most. */
+export function refuseStream(ctx: Context, refusal: StreamRefusal): void {
+  ctx.status = refusal.status;
   ctx.set("retry-after", "5");
   ctx.body = { error: refusal.message, code: refusal.code };
 }
 
+/** Streams `channels` to a client signed in with `claims`, whose right to them was checked. */
 export async function streamChannels(ctx: Context, streams: EventStreams, claims: Claims, channels: string[]): Promise<void> {
   const { hub, closing } = streams;
-  const release = streams.caps.take({ userId: claims.sub }, "event_stream");
-  if (!release) return refuseStream(ctx, streams, claims);
+  const holder = { userId: claims.sub };
+  const release = streams.caps.take(holder, "event_stream");
+  if (!release) return refuseStream(ctx, streams.caps.refusal(holder)!);
   // Written to the response directly: Koa would report the stream's end by a leaving client as an error.
   ctx.respond = false;
   const response = ctx.res;
@@ -74,22 +76,21 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   let closed = false;
   // A client that stops reading is dropped rather than buffered without end (it reconnects and
   // re-reads its snapshot). An empty event is the keep-alive comment.
-  const send = (event: string, data: string, id?: number) => {
+  const write = (bytes: string | Buffer) => {
     if (closed) return;
     if (socket.writableLength > MAX_BUFFERED_BYTES) return close();
-    if (!event) return void socket.write(": keep-alive\n\n");
-    socket.write(id === undefined ? `event: ${event}\ndata: ${data}\n\n` : `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`);
+    socket.write(bytes);
   };
+  const send = (event: string, data: string) => write(event ? `event: ${event}\ndata: ${data}\n\n` : ": keep-alive\n\n");
   // Replay: live events wait in `held` while the history is read, then those it already
   // replayed are dropped. Live events commit in cursor order, so past that point they just go.
   const replayable = channels.some((channel) => EventHistory.keeps(channel));
   const lastEventId = ctx.get("last-event-id") || (typeof ctx.query.lastEventId === "string" ? ctx.query.lastEventId : "");
   let lastCursor = parseCursor(lastEventId || undefined);
-  let held: { channel: string; payload: string }[] | null = null;
-  const deliver = (channel: string, payload: string) => {
-    const cursor = cursorOf(payload);
-    if (cursor !== undefined) lastCursor = cursor;
-    send(channel, payload, cursor);
+  let held: EventFrame[] | null = null;
+  const deliver = (frame: EventFrame) => {
+    if (frame.cursor !== undefined) lastCursor = frame.cursor;
+    write(frame.bytes);
   };
   const replay = async (): Promise<string> => {
     if (!replayable || lastCursor === undefined) return "none";
@@ -97,7 +98,7 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
     let outcome = "replayed";
     try {
       const after = lastCursor;
-      for (const event of await streams.history.after(claims, channels, after)) deliver(event.channel, event.payload);
+      for (const event of await streams.history.after(claims, channels, after)) deliver(eventFrame(event.channel, event.payload));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (!code || !CURSOR_REFUSALS.has(code)) throw error;
@@ -106,22 +107,22 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
     const waiting = held;
     held = null;
     const through = lastCursor;
-    for (const { channel, payload } of waiting) {
-      const cursor = cursorOf(payload);
-      if (cursor === undefined || through === undefined || cursor > through) deliver(channel, payload);
+    for (const frame of waiting) {
+      if (frame.cursor === undefined || through === undefined || frame.cursor > through) deliver(frame);
     }
     return outcome;
   };
   const onLive = (channel: string, payload: string) => {
-    if (held) return void held.push({ channel, payload });
+    const frame = eventFrame(channel, payload);
+    if (held) return void held.push(frame);
     if (payload === RESYNC_PAYLOAD && replayable && lastCursor !== undefined) {
       // What committed while the hub was away is in the history: replay it, then say resync.
       void replay()
-        .then(() => send(channel, payload))
+        .then(() => deliver(frame))
         .catch(() => close());
       return;
     }
-    deliver(channel, payload);
+    deliver(frame);
   };
 
   const keepAlive = setInterval(() => send("", ""), KEEP_ALIVE_MS);

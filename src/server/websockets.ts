@@ -21,7 +21,7 @@ import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
 import type { NotificationHub, Payload } from "../notifications/hub.ts";
-import type { Holder, StreamCaps } from "./stream-caps.ts";
+import type { Holder, StreamCaps, StreamRefusal } from "./stream-caps.ts";
 import { revoked, type StreamEnd, type StreamRights, type WatchedStream } from "./stream-rights.ts";
 
 const KEEPALIVE_MS = 12_000;
@@ -80,10 +80,11 @@ function closeReason(text: string): string {
         .replace(/\uFFFD$/, "")}...`;
 }
 
-function refuseUpgrade(socket: Duplex, message: string, code: string) {
-  const body = JSON.stringify({ error: message, code });
+function refuseUpgrade(socket: Duplex, refusal: StreamRefusal) {
+  const body = JSON.stringify({ error: refusal.message, code: refusal.code });
+  const status = refusal.status === 503 ? "503 Service Unavailable" : "429 Too Many Requests";
   socket.end(
-    `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
@@ -120,7 +121,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
       const holder: Holder = { userId: claims.sub };
       const release = options.caps.take(holder, "websocket");
       if (!release) {
-        ws.close(TRY_AGAIN_LATER, closeReason(options.caps.refusal(holder).message));
+        ws.close(TRY_AGAIN_LATER, closeReason(options.caps.refusal(holder)!.message));
         return false;
       }
       connection.release();
@@ -157,10 +158,7 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
     if (closing || request.url?.split("?")[0] !== path) return void socket.destroy();
     const holder: Holder = { address: request.socket.remoteAddress ?? "unknown" };
     const release = options.caps.take(holder, "websocket");
-    if (!release) {
-      const refusal = options.caps.refusal(holder);
-      return refuseUpgrade(socket, refusal.message, refusal.code);
-    }
+    if (!release) return refuseUpgrade(socket, options.caps.refusal(holder)!);
     const connection: Connection = { release, unwatch: () => {}, topics: new Set() };
     // Whatever becomes of the socket (a failed handshake too), its place is freed when it closes.
     socket.once("close", () => {

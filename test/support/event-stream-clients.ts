@@ -1,0 +1,80 @@
+// Event stream clients for the realtime benchmark, in a process of their own so that they share
+// neither the server's event loop nor its file descriptors: forked with IPC, told
+// {url, token, count}, they open `count` streams with plain node:http (as lean as a browser's
+// EventSource) and say {type: "ready", open, refused} once each stream said `ready` or was
+// refused. Told {type: "report", committedAt}, they answer with the latency of every event they
+// read (commit → read, on this machine's clock) and their own CPU time.
+import http from "node:http";
+
+interface Start {
+  type: "start";
+  url: string;
+  token: string;
+  count: number;
+}
+interface Report {
+  type: "report";
+  /** When each campaign's change was committed (ms since the epoch). */
+  committedAt: Record<string, number>;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const send = (message: unknown) => process.send!(message);
+
+const received: { campaignId: string; at: number }[] = [];
+let open = 0;
+let refused = 0;
+const refusedStatuses: Record<number, number> = {};
+
+function follow(url: string, token: string, count: number, settled: () => void) {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  for (let i = 0; i < count; i++) {
+    http
+      .get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (response) => {
+        if (response.statusCode !== 200) {
+          refused += 1;
+          refusedStatuses[response.statusCode!] = (refusedStatuses[response.statusCode!] ?? 0) + 1;
+          response.resume();
+          return settled();
+        }
+        response.setEncoding("utf8");
+        let buffer = "";
+        response.on("data", (chunk: string) => {
+          const at = now();
+          buffer += chunk;
+          for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (block.startsWith("event: ready")) {
+              open += 1;
+              settled();
+              continue;
+            }
+            const idAt = block.indexOf('"campaign_id":"');
+            if (idAt !== -1 && block.includes("event: marketer:")) received.push({ campaignId: block.slice(idAt + 15, idAt + 51), at });
+          }
+        });
+      })
+      .on("error", (error) => {
+        refused += 1;
+        refusedStatuses[0] = (refusedStatuses[0] ?? 0) + 1;
+        console.error(`event stream client: ${error.message}`);
+        settled();
+      });
+  }
+}
+
+process.on("message", (message: Start | Report) => {
+  if (message.type === "start") {
+    const settled = () => {
+      if (open + refused === message.count) send({ type: "ready", open, refused, refusedStatuses });
+    };
+    follow(message.url, message.token, message.count, settled);
+  } else if (message.type === "report") {
+    const latencies = received
+      .filter((event) => event.campaignId in message.committedAt)
+      .map((event) => event.at - message.committedAt[event.campaignId]!);
+    const cpu = process.cpuUsage();
+    send({ type: "report", latencies, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
+});
