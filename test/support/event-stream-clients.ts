@@ -19,6 +19,10 @@ interface Report {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+const FRAME_END = Buffer.from("\n\n");
+const READY = Buffer.from("event: ready\n");
+const MARKETER_EVENT = Buffer.from("event: marketer:");
+const CAMPAIGN_ID = Buffer.from('"campaign_id":"');
 const send = (message: unknown) => process.send!(message);
 
 const received: { campaignId: string; at: number }[] = [];
@@ -37,22 +41,28 @@ function follow(url: string, token: string, count: number, settled: () => void) 
           response.resume();
           return settled();
         }
-        response.setEncoding("utf8");
-        let buffer = "";
-        response.on("data", (chunk: string) => {
+        // Bytes, not strings: each event is one write of the server, so usually one chunk; the
+        // campaign's id is found in it natively, and nothing else is decoded.
+        let pending: Buffer | undefined;
+        response.on("data", (chunk: Buffer) => {
           const at = now();
-          buffer += chunk;
-          for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (block.startsWith("event: ready")) {
+          let data = pending ? Buffer.concat([pending, chunk]) : chunk;
+          pending = undefined;
+          for (let end = data.indexOf(FRAME_END); end !== -1; end = data.indexOf(FRAME_END)) {
+            const frame = data.subarray(0, end);
+            data = data.subarray(end + 2);
+            if (frame.indexOf(READY) !== -1) {
               open += 1;
               settled();
               continue;
             }
-            const idAt = block.indexOf('"campaign_id":"');
-            if (idAt !== -1 && block.includes("event: marketer:")) received.push({ campaignId: block.slice(idAt + 15, idAt + 51), at });
+            const idAt = frame.indexOf(CAMPAIGN_ID);
+            if (idAt !== -1 && frame.indexOf(MARKETER_EVENT) !== -1) {
+              const from = idAt + CAMPAIGN_ID.length;
+              received.push({ campaignId: frame.toString("latin1", from, from + 36), at });
+            }
           }
+          if (data.length > 0) pending = Buffer.from(data);
         });
       })
       .on("error", (error) => {
