@@ -35,7 +35,9 @@ comment on function app_public.campaign_event_payload(app_public.campaign_event_
 -- makes cursors follow commit order: a reader that sees cursor n sees every smaller cursor that
 -- will ever exist, so replaying "after n" misses nothing (identity values alone are handed out
 -- at insert, and a transaction may commit after a later one). Every transaction that notifies
--- already serialises on Postgres's notification queue at commit, so this costs little more.
+-- already serialises on Postgres's notification queue at commit, so this costs little more. (A
+-- session that runs SET CONSTRAINTS ALL IMMEDIATE fires it at once instead, and so holds the lock
+-- until it commits: every other transaction that sends an event waits for it meanwhile.)
 -- security definer: it runs at the commit of a visitor's transaction, as the visitor.
 create or replace function app_private.tg_campaign_event_log__publish() returns trigger
   language plpgsql volatile security definer
@@ -49,7 +51,7 @@ begin
   update app_public.campaign_event_log as log
      set cursor = nextval('app_private.campaign_event_cursor')
    where log.occurred_at = new.occurred_at and log.transaction_id = new.transaction_id
-     and log.campaign_id = new.campaign_id and log.event = new.event and log.count is not distinct from new.count
+     and log.campaign_id = new.campaign_id and log.event = new.event and coalesce(log.count, -1) = coalesce(new.count, -1)
   returning log.cursor into v_cursor;
   new.cursor := v_cursor;
   v_payload := app_public.campaign_event_payload(new);

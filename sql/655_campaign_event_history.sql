@@ -19,8 +19,7 @@ declare
 begin
   select case when is_called then last_value else 0 end into v_latest from app_private.campaign_event_cursor;
   if after < 0 or after > v_latest then
-    raise exception 'that is not an event cursor: %; the latest is %', after, v_latest
-      using errcode = 'CE401';
+    raise exception 'that is not an event cursor: %', after using errcode = 'CE401';
   end if;
   if after < (select pruned_through from app_private.campaign_event_horizon) then
     raise exception 'events after cursor % are no longer kept (event_retention_days is %)',
@@ -33,44 +32,62 @@ comment on function app_public.assert_event_cursor(bigint) is
   E'@behavior -*\nRefuses a cursor that no event had (CE401) or one whose following events were pruned (CE402).';
 
 drop function if exists app_public.campaign_events(uuid, bigint);
-create function app_public.campaign_events(campaign_id uuid, after bigint default null)
+drop function if exists app_public.campaign_events(uuid, bigint, integer);
+create function app_public.campaign_events(campaign_id uuid, after bigint default null, max_events integer default 1000)
   returns app_public.campaign_event_log[]
   language plpgsql stable
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
+  if max_events is null or max_events < 1 or max_events > 1000 then
+    raise exception 'maxEvents must be between 1 and 1000, not %', coalesce(max_events::text, 'null') using errcode = 'CE005';
+  end if;
+  -- What you may not see has no events for you, and no cursor of it is checked.
+  if not exists (select 1 from app_public.campaigns c where c.id = campaign_events.campaign_id) then
+    return '{}';
+  end if;
   if after is not null then
     perform app_public.assert_event_cursor(after);
   end if;
   return (select coalesce(array_agg(log order by log.cursor), '{}')
-            from app_public.campaign_event_log as log
-           where log.campaign_id = campaign_events.campaign_id and log.cursor > coalesce(after, 0));
+            from (select * from app_public.campaign_event_log as stored
+                   where stored.campaign_id = campaign_events.campaign_id and stored.cursor > coalesce(after, 0)
+                   order by stored.cursor limit max_events) as log);
 end;
 $$;
-comment on function app_public.campaign_events(uuid, bigint) is
-  E'The events of a campaign you may see, in the order they committed: all that are kept, or those after the cursor you saw last. A client that reconnects subscribes first, then replays from here, then applies live events past the last cursor. Refused for a cursor that is not one (CE401) or older than the history (CE402).';
+comment on function app_public.campaign_events(uuid, bigint, integer) is
+  E'The events of a campaign you may see, in the order they committed: the first max_events (at most 1000) that are kept, or that followed the cursor you saw last; ask again after the last one for more. A client that reconnects subscribes first, then replays from here, then applies live events past the last cursor. Refused for a cursor that is not one (CE401) or older than the history (CE402).';
 
 -- A list, not a connection: a replay wants everything after the cursor, in order, and the
 -- argument keeps its name (a connection has an `after` of its own).
 
 -- The same for every campaign of a marketer, for streams that follow a marketer's campaigns.
 drop function if exists app_public.marketer_campaign_events(uuid, bigint);
-create function app_public.marketer_campaign_events(marketer_id uuid, after bigint default null)
+drop function if exists app_public.marketer_campaign_events(uuid, bigint, integer);
+create function app_public.marketer_campaign_events(marketer_id uuid, after bigint default null, max_events integer default 1000)
   returns app_public.campaign_event_log[]
   language plpgsql stable
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
+  if max_events is null or max_events < 1 or max_events > 1000 then
+    raise exception 'maxEvents must be between 1 and 1000, not %', coalesce(max_events::text, 'null') using errcode = 'CE005';
+  end if;
+  -- What you may not see has no events for you, and no cursor of it is checked.
+  if not exists (select 1 from app_public.marketers m where m.id = marketer_campaign_events.marketer_id) then
+    return '{}';
+  end if;
   if after is not null then
     perform app_public.assert_event_cursor(after);
   end if;
   return (select coalesce(array_agg(log order by log.cursor), '{}')
-            from app_public.campaign_event_log as log
-           where log.marketer_id = marketer_campaign_events.marketer_id and log.cursor > coalesce(after, 0));
+            from (select * from app_public.campaign_event_log as stored
+                   where stored.marketer_id = marketer_campaign_events.marketer_id and stored.cursor > coalesce(after, 0)
+                   order by stored.cursor limit max_events) as log);
 end;
 $$;
-comment on function app_public.marketer_campaign_events(uuid, bigint) is
-  E'The events of the campaigns of a marketer that you may see, in the order they committed, optionally only those after a cursor (see campaignEvents).';
+comment on function app_public.marketer_campaign_events(uuid, bigint, integer) is
+  E'The events of the campaigns of a marketer you belong to, in the order they committed: the first max_events (at most 1000), optionally after a cursor (see campaignEvents).';
 
 create or replace function app_private.create_event_log_partitions(months_ahead integer default 3) returns integer
   language sql volatile

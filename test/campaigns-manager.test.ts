@@ -163,7 +163,10 @@ test("one user creates a marketer and adds another, who targets, sets up and lau
       (offers) => offers === "60",
       20_000,
     );
-    expect(Number(await detail.getAttribute("#offers-chart", "data-points"))).toBeGreaterThanOrEqual(2);
+    await waitFor(
+      async () => Number(await detail.getAttribute("#offers-chart", "data-points")),
+      (points) => points >= 2,
+    );
     expect(await detail.$$eval("#bands tbody tr td:nth-child(2)", (cells) => cells.map((c) => c.textContent))).toEqual(["10", "10", "40"]);
     await waitFor(
       async () => detail.$$eval("#flash li", (items) => items.map((item) => item.textContent)),

@@ -1,5 +1,5 @@
 --! Previous: sha1:9e81da951f3baf5d765879e6129f6fcd90916f3d
---! Hash: sha1:e322e1feee530f104fa0eb24868fbc059fa30ac7
+--! Hash: sha1:ef42ca36e2f963a1d143805fe38032293a0d89c9
 --! Message: campaign event log
 
 -- Every event sent on campaign:<id> is also stored, so a client that was away replays what it
@@ -14,9 +14,10 @@ create table app_public.campaign_event_log (
   transaction_id bigint not null default pg_current_xact_id()::text::bigint,
   occurred_at timestamptz not null default now()
 ) partition by range (occurred_at);
--- One row per distinct event of a transaction, as Postgres folds repeated notifications.
+-- One row per distinct event of a transaction, as Postgres folds repeated notifications. The
+-- count as coalesce(count, -1), so that the publish trigger finds its row by this index too.
 create unique index campaign_event_log_once_per_transaction
-  on app_public.campaign_event_log (occurred_at, transaction_id, campaign_id, event, count) nulls not distinct;
+  on app_public.campaign_event_log (occurred_at, transaction_id, campaign_id, event, coalesce(count, -1));
 create index campaign_event_log_campaign_cursor_idx on app_public.campaign_event_log (campaign_id, cursor);
 create index campaign_event_log_marketer_cursor_idx on app_public.campaign_event_log (marketer_id, cursor)
   where marketer_id is not null;

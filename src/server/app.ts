@@ -148,10 +148,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const caps = new StreamCaps(limits);
   const stopRealtimeMetrics = observeRealtime(options.metrics.registry, { db: options.db, hub: options.hub, caps });
   // What the server asks as a stream's user: may it go on (rights), what did it miss (history).
+  // Each on connections of its own, so that replays never hold up the checks of rights.
   const visitor = new VisitorQueries(options.authenticatorUrl);
+  const historyReads = new VisitorQueries(options.authenticatorUrl);
   const rights = new StreamRights({ hub: options.hub, authenticate: options.authenticate, visitor });
   await rights.start();
-  const streams = { hub: options.hub, caps, rights, history: new EventHistory(visitor), closing: closing.signal };
+  const streams = { hub: options.hub, caps, rights, history: new EventHistory(historyReads), closing: closing.signal };
   const pageOptions = { db: options.db, authenticate: options.authenticate, streams };
   // Before any check of the request's rights: an event stream it opens re-checks if they changed since.
   app.use((ctx, next) => {
@@ -192,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await websockets.close();
     await rights.close();
     await visitor.close();
+    await historyReads.close();
     await stopRealtimeMetrics();
     await pgl.release();
     await releasePools();
@@ -214,6 +217,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearInterval(sweep);
       await rights.close();
       await visitor.close();
+      await historyReads.close();
       await stopRealtimeMetrics();
       await pgl.release();
       await releasePools();

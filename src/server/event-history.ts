@@ -16,7 +16,12 @@ const CAMPAIGN_CHANNEL = /^campaign:([0-9a-f-]{36})$/;
 const MARKETER_CHANNEL = /^marketer:([0-9a-f-]{36}):campaigns$/;
 const CURSOR_IN_PAYLOAD = /"cursor":(\d+)/;
 /** Codes of a cursor the history cannot answer for: not one (CE401), or older than it keeps (CE402). */
-export const CURSOR_REFUSALS = new Set(["CE401", "CE402"]);
+const CURSOR_REFUSALS = new Set(["CE401", "CE402"]);
+/** The most events a stream replays; one that missed more reads a snapshot instead. */
+export const REPLAY_LIMIT = 500;
+
+/** A replay the history will not do: the cursor is not one, is too old, or too much was missed. */
+export class ReplayRefused extends Error {}
 
 /** The cursor a payload carries (stored events do; resync and pool events do not). */
 export function cursorOf(payload: Payload): number | undefined {
@@ -41,8 +46,25 @@ export class EventHistory {
     return CAMPAIGN_CHANNEL.test(channel) || MARKETER_CHANNEL.test(channel);
   }
 
-  /** The events of `channels` after `cursor` that `claims` may see, in commit order. */
+  /**
+   * The events of `channels` after `cursor` that `claims` may see, in commit order; a ReplayRefused
+   * when the cursor is not one or is older than the history, or more than REPLAY_LIMIT followed it.
+   */
   async after(claims: Claims, channels: string[], cursor: number): Promise<StoredEvent[]> {
+    try {
+      const events = await this.read(claims, channels, cursor);
+      if (events.length > REPLAY_LIMIT) {
+        throw new ReplayRefused(`more than ${REPLAY_LIMIT} events followed cursor ${cursor}: read a snapshot instead`);
+      }
+      return events;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code && CURSOR_REFUSALS.has(code)) throw new ReplayRefused((error as Error).message);
+      throw error;
+    }
+  }
+
+  private async read(claims: Claims, channels: string[], cursor: number): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
     for (const channel of channels) {
       const campaign = CAMPAIGN_CHANNEL.exec(channel);
@@ -51,9 +73,9 @@ export class EventHistory {
       const rows = await this.visitor.query<{ cursor: string; payload: string }>(
         claims,
         campaign
-          ? "select e.cursor, app_public.campaign_event_payload(e) as payload from unnest(app_public.campaign_events($1, $2)) e"
-          : "select e.cursor, app_public.campaign_event_payload(e) as payload from unnest(app_public.marketer_campaign_events($1, $2)) e",
-        [(campaign ?? marketer)![1], cursor],
+          ? "select e.cursor, app_public.campaign_event_payload(e) as payload from unnest(app_public.campaign_events($1, $2, $3)) e"
+          : "select e.cursor, app_public.campaign_event_payload(e) as payload from unnest(app_public.marketer_campaign_events($1, $2, $3)) e",
+        [(campaign ?? marketer)![1], cursor, REPLAY_LIMIT + 1],
       );
       for (const row of rows) events.push({ channel, payload: row.payload, cursor: Number(row.cursor) });
     }

@@ -24,7 +24,7 @@ import { credentialsOf } from "../auth/credentials.ts";
 import type { Claims } from "../auth/jwt.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
 import { type EventFrame, eventFrame } from "./event-frames.ts";
-import { CURSOR_REFUSALS, EventHistory, parseCursor } from "./event-history.ts";
+import { EventHistory, parseCursor, ReplayRefused } from "./event-history.ts";
 import type { StreamCaps, StreamRefusal } from "./stream-caps.ts";
 import { revoked, type StreamEnd, type StreamRights } from "./stream-rights.ts";
 
@@ -82,46 +82,78 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
     socket.write(bytes);
   };
   const send = (event: string, data: string) => write(event ? `event: ${event}\ndata: ${data}\n\n` : ": keep-alive\n\n");
-  // Replay: live events wait in `held` while the history is read, then those it already
-  // replayed are dropped. Live events commit in cursor order, so past that point they just go.
+  // Replay: live events wait in `held` while the history is read, then those it replayed are
+  // dropped. Live events commit in cursor order, so past that point they just go. A resync that
+  // arrives meanwhile makes it read again once it is done, then goes out.
   const replayable = channels.some((channel) => EventHistory.keeps(channel));
+  const credentials = credentialsOf(ctx) ?? "";
   const lastEventId = ctx.get("last-event-id") || (typeof ctx.query.lastEventId === "string" ? ctx.query.lastEventId : "");
   let lastCursor = parseCursor(lastEventId || undefined);
   let held: EventFrame[] | null = null;
+  let resyncs: EventFrame[] = [];
   const deliver = (frame: EventFrame) => {
     if (frame.cursor !== undefined) lastCursor = frame.cursor;
     write(frame.bytes);
   };
-  const replay = async (): Promise<string> => {
-    if (!replayable || lastCursor === undefined) return "none";
-    held = [];
-    let outcome = "replayed";
+  /** Replays what followed lastCursor as `as` may see it now; says how it went. */
+  let replaying = false;
+  const replay = async (as: Claims): Promise<string> => {
+    held ??= [];
+    replaying = true;
+    let outcome = "none";
+    let through: number | undefined;
     try {
-      const after = lastCursor;
-      for (const event of await streams.history.after(claims, channels, after)) deliver(eventFrame(event.channel, event.payload));
+      if (replayable && lastCursor !== undefined) {
+        for (const event of await streams.history.after(as, channels, lastCursor)) deliver(eventFrame(event.channel, event.payload));
+        through = lastCursor;
+        outcome = "replayed";
+      }
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (!code || !CURSOR_REFUSALS.has(code)) throw error;
-      outcome = `refused: ${(error as Error).message}`;
+      if (!(error instanceof ReplayRefused)) throw error;
+      // Nothing replayed: every live event that waited goes out, and the next one sets the cursor.
+      outcome = `refused: ${error.message}`;
+      lastCursor = undefined;
+    } finally {
+      replaying = false;
     }
     const waiting = held;
     held = null;
-    const through = lastCursor;
     for (const frame of waiting) {
       if (frame.cursor === undefined || through === undefined || frame.cursor > through) deliver(frame);
     }
+    if (resyncs.length > 0) await afterResyncs();
     return outcome;
+  };
+  // What committed while the hub was away is in the history: replay it, as the user may see it
+  // now (their rights may have changed meanwhile; the rights re-check ends the stream if so), then
+  // say resync. Live events wait from the moment the resync arrives.
+  let resyncing = false;
+  const afterResyncs = async () => {
+    if (resyncing) return;
+    resyncing = true;
+    try {
+      while (resyncs.length > 0) {
+        const frames = resyncs;
+        resyncs = [];
+        held ??= [];
+        const current = await streams.rights.claimsNow(credentials);
+        if (!current) return close();
+        await replay(current);
+        for (const frame of frames) deliver(frame);
+      }
+    } finally {
+      resyncing = false;
+    }
   };
   const onLive = (channel: string, payload: string) => {
     const frame = eventFrame(channel, payload);
-    if (held) return void held.push(frame);
     if (payload === RESYNC_PAYLOAD && replayable && lastCursor !== undefined) {
-      // What committed while the hub was away is in the history: replay it, then say resync.
-      void replay()
-        .then(() => deliver(frame))
-        .catch(() => close());
+      resyncs.push(frame);
+      held ??= [];
+      if (!resyncing && !replaying) void afterResyncs().catch(() => close());
       return;
     }
+    if (held) return void held.push(frame);
     deliver(frame);
   };
 
@@ -143,7 +175,7 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   };
   unwatch = streams.rights.watch({
     claims,
-    credentials: credentialsOf(ctx) ?? "",
+    credentials,
     // Read when the request came in, before its credentials and rights were checked (src/server/app.ts).
     checkedAt: ctx.state.rightsVersion,
     async recheck(current) {
@@ -164,9 +196,9 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
       if (closed) return void stop();
       stops.push(stop);
     }
-    const replayed = await replay();
+    const replayed = await replay(claims);
     if (closed) return;
-    send("ready", JSON.stringify(replayable ? { channels, replay: replayed } : { channels }));
+    send("ready", JSON.stringify(replayable && replayed !== "none" ? { channels, replay: replayed } : { channels }));
   } catch (error) {
     // Without LISTEN the stream would stay silent for good; ended, the browser reconnects.
     console.error(`event stream: ${(error as Error).message}`);

@@ -95,6 +95,16 @@ export class StreamRights {
     return this.notifications;
   }
 
+  /** The claims `credentials` carry now (admin rights re-read), or null when they are no longer accepted. */
+  async claimsNow(credentials: string): Promise<Claims | null> {
+    try {
+      return await this.options.authenticate(credentials);
+    } catch (error) {
+      if (error instanceof TokenError) return null;
+      throw error;
+    }
+  }
+
   /** Re-checks `stream` now, as a notification naming its user would. */
   recheckNow(stream: WatchedStream): Promise<void> {
     return this.recheck(stream);

@@ -37,7 +37,7 @@ const round = (value: number) => Math.round(value * 100) / 100;
 const now = () => performance.timeOrigin + performance.now();
 
 const CLIENTS_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "support", "event-stream-clients.ts");
-const maxOf = (values: number[]) => values.reduce((max, value) => (value > max ? value : max), Number.NEGATIVE_INFINITY);
+const maxOf = (values: number[]) => values.reduce((max, value) => Math.max(max, value), Number.NEGATIVE_INFINITY);
 
 /** The next message of `type` from a client process (an error message rejects). */
 const messageOf = (child: ChildProcess, type: string) =>

@@ -47,25 +47,31 @@ const READ = `query ($id: UUID!) {
     campaignTimersByCampaignId { nodes { timerType status scheduledAt nextAttemptAt } }
   }
   campaignStats(campaignId: $id)
-  campaignEvents(campaignId: $id) { cursor event count occurredAt }
+  changes: allCampaignEventLogs(condition: { campaignId: $id }, orderBy: CURSOR_DESC, first: 50) {
+    nodes { cursor event count occurredAt }
+  }
+  batches: allCampaignEventLogs(condition: { campaignId: $id, event: "offers_created" }, orderBy: CURSOR_DESC, first: 500) {
+    nodes { count occurredAt }
+  }
 }`;
 
 let chart = null;
 
-function drawOffers(events) {
-  // Offers made so far, after each offers_created event.
+// Offers made so far, after each of the latest offers_created batches (newest first), ending at
+// every offer the campaign has made (pending, current, claimed or expired).
+function drawOffers(batches, stats) {
+  const made = stats.pending_offers + stats.current_offers + stats.claimed_rewards + stats.expired_offers;
   const xs = [];
   const ys = [];
-  let made = 0;
-  for (const event of events) {
-    if (event.event !== "offers_created") continue;
-    if (xs.length === 0) {
-      xs.push(Date.parse(event.occurredAt) / 1000 - 1);
-      ys.push(0);
-    }
-    made += Number(event.count ?? 0);
-    xs.push(Date.parse(event.occurredAt) / 1000);
-    ys.push(made);
+  let total = made;
+  for (const batch of batches) {
+    xs.unshift(Date.parse(batch.occurredAt) / 1000);
+    ys.unshift(total);
+    total -= Number(batch.count ?? 0);
+  }
+  if (xs.length > 0) {
+    xs.unshift(xs[0] - 1);
+    ys.unshift(Math.max(0, total));
   }
   const element = $("#offers-chart");
   element.dataset.points = String(xs.length);
@@ -86,7 +92,7 @@ function drawOffers(events) {
   }
 }
 
-function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvents: events }) {
+function render({ campaignByRowId: campaign, campaignStats: stats, changes, batches }) {
   if (!campaign) {
     flash("This campaign does not exist, or you may not see it.", "error");
     return;
@@ -148,13 +154,10 @@ function render({ campaignByRowId: campaign, campaignStats: stats, campaignEvent
   if (timers.length === 0) timers.push(row("No timers: schedule the campaign to set them.", "", ""));
   $("#timers tbody").replaceChildren(...timers);
 
-  const changes = events
-    .slice(-50)
-    .reverse()
-    .map((event) => item(`${when(event.occurredAt)}: ${say(event)}`, `cursor ${event.cursor}`));
-  if (changes.length === 0) changes.push(item("Nothing yet."));
-  $("#changes").replaceChildren(...changes);
-  drawOffers(events);
+  const latest = changes.nodes.map((event) => item(`${when(event.occurredAt)}: ${say(event)}`, `cursor ${event.cursor}`));
+  if (latest.length === 0) latest.push(item("Nothing yet."));
+  $("#changes").replaceChildren(...latest);
+  drawOffers(batches.nodes, stats);
 }
 
 const refresh = coalescedReads(async () => render(await graphql(READ, { id: campaignId })));
