@@ -89,14 +89,16 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   const credentials = credentialsOf(ctx) ?? "";
   const lastEventId = ctx.get("last-event-id") || (typeof ctx.query.lastEventId === "string" ? ctx.query.lastEventId : "");
   let lastCursor = parseCursor(lastEventId || undefined);
-  let held: EventFrame[] | null = null;
+  // From the first LISTEN on, when there is something to replay: a live event that came before the
+  // replay's read would otherwise move the cursor past what the replay is for.
+  let held: EventFrame[] | null = replayable && lastCursor !== undefined ? [] : null;
   let resyncs: EventFrame[] = [];
   const deliver = (frame: EventFrame) => {
     if (frame.cursor !== undefined) lastCursor = frame.cursor;
     write(frame.bytes);
   };
   /** Replays what followed lastCursor as `as` may see it now; says how it went. */
-  let replaying = false;
+  let replaying = held !== null;
   const replay = async (as: Claims): Promise<string> => {
     held ??= [];
     replaying = true;
