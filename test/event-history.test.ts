@@ -11,6 +11,8 @@ import { useTestDatabase } from "./support/database.ts";
 import { type EventStream, openStream, ready } from "./support/event-stream.ts";
 import { waitFor } from "./support/wait.ts";
 
+// One user holds many streams in the test of a cut LISTEN connection.
+process.env.STREAMS_PER_USER = "200";
 const database = useTestDatabase("event_history");
 const server = useTestApp(database, { worker: false });
 
@@ -224,25 +226,51 @@ describe("replay", () => {
     }
   });
 
-  test("after the event stream's LISTEN connection is cut, what committed meanwhile still arrives, once each", async () => {
+  test("after the event stream's LISTEN connection is cut, what committed meanwhile still arrives, once each, in order", async () => {
     const campaign = await newCampaign("Cut off");
     const stream = await openStream(server.url, `/campaigns/events?campaignId=${campaign}`, ownerToken);
     await ready(stream);
+    // 150 more channels behind it: the hub re-LISTENs them after it, and so hears this one's events
+    // again before it is back on all of them.
+    const others = await database.query<{ id: string }>(
+      "insert into app_public.campaigns (user_id, name) select $1, 'Other ' || n from generate_series(1, 150) as n returning id",
+      [owner.id],
+    );
+    const behind = await Promise.all(others.map(({ id }) => openStream(server.url, `/campaigns/events?campaignId=${id}`, ownerToken)));
+    await Promise.all(behind.map(ready));
     await rename(campaign, "before the cut");
     await waitFor(
       async () => cursorsOf(stream).length,
       (n) => n === 1,
     );
-    await database.query(
-      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'campaign-engine:listen' and datname = current_database()",
-    );
-    for (const name of ["cut 1", "cut 2", "cut 3"]) await rename(campaign, name);
+    // Changes keep coming while the connection is cut three times and comes back.
+    let writing = true;
+    let written = 1;
+    const writers = Array.from({ length: 4 }, async () => {
+      while (writing) {
+        written += 1;
+        await rename(campaign, `cut ${written}`);
+      }
+    });
+    for (let cut = 0; cut < 3; cut++) {
+      await database.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'campaign-engine:listen' and datname = current_database()",
+      );
+      await waitFor(
+        async () => stream.events.filter((e) => e.data.includes('"resync"')).length,
+        (resyncs) => resyncs > cut,
+        20_000,
+      );
+    }
+    writing = false;
+    await Promise.all(writers);
+    await rename(campaign, "after the cuts");
 
     const expected = (await history(campaign, null)).data!.campaignEvents!.map((e) => Number(e.cursor));
-    expect(expected).toHaveLength(4);
+    expect(expected).toHaveLength(written + 1);
     await waitFor(
-      async () => cursorsOf(stream),
-      (cursors) => cursors.length >= 4,
+      async () => cursorsOf(stream).at(-1),
+      (last) => last === expected.at(-1),
       20_000,
     );
     expect(cursorsOf(stream)).toEqual(expected);

@@ -2,6 +2,8 @@
 // stream is refused with 503 and Retry-After, and a websocket's upgrade too, whoever asks; /metrics
 // shows the open streams against the maximum. And the fan-out: one notification to many streams
 // is serialized once.
+import http from "node:http";
+import { createClient } from "graphql-ws";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { LIMIT_CODES } from "../src/graphql/limits.ts";
@@ -86,6 +88,42 @@ describe("a process at its capacity of streams", () => {
     const again = await follow(tokens[3]!);
     expect(again.status).toBe(200);
     await ready(again);
+  });
+});
+
+describe("places are given back", () => {
+  test("by clients that leave before their stream starts (while their rights are checked)", async () => {
+    for (let n = 0; n < 30; n++) {
+      const request = http.get(`${server.url}/campaigns/events?marketerId=${marketer}`, {
+        headers: { authorization: `Bearer ${tokens[n % 4]}` },
+      });
+      request.on("error", () => {});
+      await new Promise((resolve) => setTimeout(resolve, n % 6));
+      request.destroy();
+    }
+    await waitFor(openStreams, (counts) => counts.event_stream === 0, 10_000);
+    const streams = [await follow(tokens[0]!), await follow(tokens[1]!), await follow(tokens[2]!)];
+    expect(streams.map((stream) => stream.status)).toEqual([200, 200, 200]);
+  });
+
+  test("by a websocket that signs in, so that the one that got the last place can", async () => {
+    await Promise.all([follow(tokens[0]!), follow(tokens[1]!)].map(async (stream) => ready(await stream)));
+    const client = createClient({
+      url: `${server.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${tokens[2]}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    try {
+      const answer = await new Promise<unknown>((resolve, reject) =>
+        client.subscribe({ query: "{ currentUser { email } }" }, { next: resolve, error: reject, complete: () => {} }),
+      );
+      expect(answer).toEqual({ data: { currentUser: { email: "c@example.com" } } });
+      expect(await openStreams()).toMatchObject({ event_stream: 2, websocket: 1 });
+    } finally {
+      await client.dispose();
+    }
   });
 });
 

@@ -6,7 +6,7 @@
 // Notifications sent while the connection was down are gone (Postgres never replays them), so
 // after a reconnect every open channel receives a `{"event":"resync"}` message: the cue to
 // re-read a snapshot. Listen first, then read the snapshot, then apply events.
-import { type EventEmitter, on } from "node:events";
+import { EventEmitter, on } from "node:events";
 import pgListen from "pg-listen";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import { namedUrl } from "../db/connection.ts";
@@ -24,7 +24,7 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
   private readonly listeners = new Map<string, { count: number; ready: Promise<unknown> }>();
   private hasConnected = false;
   private closing = false;
-  /** pg-listen emits each notification under its channel's name. */
+  /** Each notification, under its channel's name. */
   private readonly channels: EventEmitter;
   private readonly deliveryObservers = new Set<(channel: string, payload: Payload) => void>();
   /** GraphQL subscriptions open on this hub (subscribe's iterators not yet returned). */
@@ -43,12 +43,26 @@ export class NotificationHub implements GrafastSubscriber<Record<string, Payload
         parse: (text: string) => text,
       },
     );
-    this.channels = this.listener.notifications as unknown as EventEmitter;
+    this.channels = new EventEmitter();
     this.channels.setMaxListeners(0);
-    // After pg-listen's own listener, which hands the payload to every consumer of its channel;
-    // and a turn of the event loop later, so that what those consumers do at once is done too.
+    // From the moment the connection is lost until it is back and listening on every channel,
+    // notifications are dropped: pg-listen hands on what the new connection hears while it is
+    // still re-LISTENing, and a consumer that saw those would take them for the first events after
+    // the gap. Dropped, they are all behind the resync that follows, which every consumer takes
+    // as its cue to re-read (or to replay from the event history).
+    let reconnecting = false;
+    this.listener.events.on("reconnect", () => {
+      reconnecting = true;
+    });
+    this.listener.events.on("connected", () => {
+      reconnecting = false;
+    });
     this.listener.events.on("notification", ({ channel, payload }) => {
-      if (this.deliveryObservers.size === 0 || typeof payload !== "string") return;
+      if (reconnecting || typeof payload !== "string") return;
+      this.channels.emit(channel, payload);
+      // Once every consumer of the channel has it, and a turn of the event loop later, so that
+      // what those consumers do at once is done too.
+      if (this.deliveryObservers.size === 0) return;
       setImmediate(() => {
         for (const observe of this.deliveryObservers) observe(channel, payload);
       });

@@ -190,7 +190,8 @@ export async function streamChannels(ctx: Context, streams: EventStreams, claims
   ctx.req.once("close", close);
   response.once("close", close);
   closing.addEventListener("abort", close, { once: true });
-  if (closing.aborted) return close();
+  // The client may have left while its rights were being checked, before these listeners were in place.
+  if (closing.aborted || socket.destroyed || ctx.req.destroyed) return close();
 
   try {
     for (const channel of channels) {

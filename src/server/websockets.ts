@@ -118,13 +118,16 @@ export function serveWebsockets(server: http.Server, serv: GrafservBase, path: s
         return false;
       }
       if (!claims || ws.readyState !== ws.OPEN) return true;
+      // Its place as an address becomes one of its user's: given back first, so that a socket that
+      // got the process's last place can still sign in.
       const holder: Holder = { userId: claims.sub };
+      connection.release();
+      connection.release = () => {};
       const release = options.caps.take(holder, "websocket");
       if (!release) {
         ws.close(TRY_AGAIN_LATER, closeReason(options.caps.refusal(holder)!.message));
         return false;
       }
-      connection.release();
       connection.release = release;
       connection.watched = {
         claims,
