@@ -9,14 +9,28 @@ create policy select_if_campaign_visible on app_public.campaign_event_log for se
   using (campaign_id in (select id from app_public.campaigns));
 grant select on app_public.campaign_event_log to campaign_engine_visitor;
 
+-- What every read of the history accepts: at most 1000 events at a time and, of what the caller
+-- may see (`visible`; what they may not see has no events for them, and no cursor of it is
+-- checked), after a cursor that exists and whose followers are kept. False: answer nothing.
 -- security definer: the cursor sequence and the pruning horizon are not the visitor's to read.
-create or replace function app_public.assert_event_cursor(after bigint) returns void
+drop function if exists app_public.assert_event_cursor(bigint);
+drop function if exists app_public.assert_event_replay(bigint, integer);
+create or replace function app_public.event_replay_allowed(visible boolean, after bigint, max_events integer) returns boolean
   language plpgsql stable security definer
   set search_path = pg_catalog, public, pg_temp
   as $$
 declare
   v_latest bigint;
 begin
+  if max_events is null or max_events < 1 or max_events > 1000 then
+    raise exception 'maxEvents must be between 1 and 1000, not %', coalesce(max_events::text, 'null') using errcode = 'CE005';
+  end if;
+  if not visible then
+    return false;
+  end if;
+  if after is null then
+    return true;
+  end if;
   select case when is_called then last_value else 0 end into v_latest from app_private.campaign_event_cursor;
   if after < 0 or after > v_latest then
     raise exception 'that is not an event cursor: %', after using errcode = 'CE401';
@@ -26,10 +40,11 @@ begin
         after, app_private.setting('event_retention_days', '30')
       using errcode = 'CE402', hint = 'Read a snapshot, then follow live events (and replay from their cursors next time).';
   end if;
+  return true;
 end;
 $$;
-comment on function app_public.assert_event_cursor(bigint) is
-  E'@behavior -*\nRefuses a cursor that no event had (CE401) or one whose following events were pruned (CE402).';
+comment on function app_public.event_replay_allowed(boolean, bigint, integer) is
+  E'@behavior -*\nRefuses max_events outside 1..1000 (CE005), then, when visible, a cursor that no event had (CE401) or one whose following events were pruned (CE402); false when not visible.';
 
 drop function if exists app_public.campaign_events(uuid, bigint);
 drop function if exists app_public.campaign_events(uuid, bigint, integer);
@@ -39,15 +54,8 @@ create function app_public.campaign_events(campaign_id uuid, after bigint defaul
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  if max_events is null or max_events < 1 or max_events > 1000 then
-    raise exception 'maxEvents must be between 1 and 1000, not %', coalesce(max_events::text, 'null') using errcode = 'CE005';
-  end if;
-  -- What you may not see has no events for you, and no cursor of it is checked.
-  if not exists (select 1 from app_public.campaigns c where c.id = campaign_events.campaign_id) then
+  if not app_public.event_replay_allowed(exists (select 1 from app_public.campaigns c where c.id = campaign_events.campaign_id), after, max_events) then
     return '{}';
-  end if;
-  if after is not null then
-    perform app_public.assert_event_cursor(after);
   end if;
   return (select coalesce(array_agg(log order by log.cursor), '{}')
             from (select * from app_public.campaign_event_log as stored
@@ -70,15 +78,8 @@ create function app_public.marketer_campaign_events(marketer_id uuid, after bigi
   set search_path = pg_catalog, public, pg_temp
   as $$
 begin
-  if max_events is null or max_events < 1 or max_events > 1000 then
-    raise exception 'maxEvents must be between 1 and 1000, not %', coalesce(max_events::text, 'null') using errcode = 'CE005';
-  end if;
-  -- What you may not see has no events for you, and no cursor of it is checked.
-  if not exists (select 1 from app_public.marketers m where m.id = marketer_campaign_events.marketer_id) then
+  if not app_public.event_replay_allowed(exists (select 1 from app_public.marketers m where m.id = marketer_campaign_events.marketer_id), after, max_events) then
     return '{}';
-  end if;
-  if after is not null then
-    perform app_public.assert_event_cursor(after);
   end if;
   return (select coalesce(array_agg(log order by log.cursor), '{}')
             from (select * from app_public.campaign_event_log as stored

@@ -183,9 +183,11 @@ const ADMIN_FUNCTIONS: Record<string, () => Promise<void>> = {
     const events = (await one("select to_jsonb(app_public.marketer_campaign_events($1)) as events", [marketer])).events;
     expect(events.map((event: { campaign_id: string }) => event.campaign_id)).toContain(id);
   },
-  assert_event_cursor: async () => {
-    await database.query("select app_public.assert_event_cursor(0)");
-    await expect(database.query("select app_public.assert_event_cursor(1000000000000)")).rejects.toMatchObject({ code: "CE401" });
+  event_replay_allowed: async () => {
+    expect(await one("select app_public.event_replay_allowed(true, 0, 1000) as allowed")).toEqual({ allowed: true });
+    await expect(database.query("select app_public.event_replay_allowed(true, 1000000000000, 1000)")).rejects.toMatchObject({
+      code: "CE401",
+    });
   },
   campaign_event_payload: async () => {
     const id = await campaignIn("CREATED");
