@@ -2,8 +2,10 @@
 // campaign:<id> and marketer:<id>:campaigns channels after a cursor, read as the stream's user, in
 // the shape they are sent live. Cursors follow commit order across all campaigns, so one cursor
 // (the stream's Last-Event-ID) covers every channel of a stream.
+
 import type { Claims } from "../auth/jwt.ts";
 import type { VisitorQueries } from "../db/as-visitor.ts";
+import { CAMPAIGN_CHANNEL, MARKETER_CHANNEL } from "../notifications/channels.ts";
 import type { Payload } from "../notifications/hub.ts";
 
 export interface StoredEvent {
@@ -12,8 +14,6 @@ export interface StoredEvent {
   cursor: number;
 }
 
-const CAMPAIGN_CHANNEL = /^campaign:([0-9a-f-]{36})$/;
-const MARKETER_CHANNEL = /^marketer:([0-9a-f-]{36}):campaigns$/;
 const CURSOR_IN_PAYLOAD = /"cursor":(\d+)/;
 /** Codes of a cursor the history cannot answer for: not one (CE401), or older than it keeps (CE402). */
 const CURSOR_REFUSALS = new Set(["CE401", "CE402"]);

@@ -8,18 +8,18 @@
 // After the LISTEN connection comes back (`resync`), every stream re-checks: a notification may
 // have been missed. Whether a user may listen to a channel is asked as the visitor, on the API's
 // own login, so row-level security answers it exactly as it answers the stream's subscription.
+
 import type { Authenticate } from "../auth/authenticate.ts";
 import { type Claims, TokenError } from "../auth/jwt.ts";
 import type { VisitorQueries } from "../db/as-visitor.ts";
 import { LIMIT_CODES } from "../graphql/limits.ts";
+import { CAMPAIGN_CHANNEL, MARKETER_CHANNEL } from "../notifications/channels.ts";
 import { type NotificationHub, RESYNC_PAYLOAD } from "../notifications/hub.ts";
 
 export const RIGHTS_CHANNEL = "rights";
 // setTimeout's longest delay (about 24.8 days); a later expiry is re-armed.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const CAMPAIGN_CHANNEL = /^campaign:([0-9a-f-]{36})$/;
-const MARKETER_CHANNEL = /^marketer:([0-9a-f-]{36}):campaigns$/;
 const ADMIN_CHANNELS = new Set(["pool", "timers"]);
 
 export interface StreamEnd {
